@@ -1,0 +1,51 @@
+"""Run-time settings, read from the environment with safe defaults for the demo.
+
+| variable | meaning | default |
+|---|---|---|
+| PROACTIEF_DATABASE_URL | the store | sqlite:///var/proactief.db |
+| PROACTIEF_ALLOW_TEST_NUMBERS | accept MAGDA test numbers (month + 60) | 1 |
+| PROACTIEF_PSEUDONYM_KEY | key of the pseudonymous references in logs | a demo key |
+| PROACTIEF_CONSUMER | our identification towards the gateway | gent.be/proactief |
+| PROACTIEF_PURPOSE | our capacity code (Hoedanigheid) towards the gateway | 1300 |
+
+A production installation sets its own pseudonym key and turns test numbers off.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEMO_PSEUDONYM_KEY = "proactief-demo-key-not-for-production"
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    allow_test_numbers: bool
+    pseudonym_key: bytes
+    consumer: str
+    purpose: str
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            database_url=os.environ.get(
+                "PROACTIEF_DATABASE_URL",
+                f"sqlite:///{Path('var/proactief.db').resolve()}",
+            ),
+            allow_test_numbers=_flag("PROACTIEF_ALLOW_TEST_NUMBERS", True),
+            pseudonym_key=os.environ.get(
+                "PROACTIEF_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY
+            ).encode(),
+            consumer=os.environ.get("PROACTIEF_CONSUMER", "gent.be/proactief"),
+            purpose=os.environ.get("PROACTIEF_PURPOSE", "1300"),
+        )

@@ -1,0 +1,56 @@
+"""The errors Proactief raises, in one place.
+
+ProactiefError
+├── InvalidInsz              a national number that fails its format or check digits
+├── CityDataError            a synthetic city folder that is missing or malformed
+├── RegistryError            the registry gateway could not give an answer
+│   ├── RegistryUnavailable  retries ran out (99996, HTTP 5xx, time-outs)
+│   ├── RegistryRefused      the gateway refused the consumer, purpose or request
+│   └── RegistryAnswerError  an answer that cannot be read as MAGDA XML
+├── CohortError              a cohort that cannot be decided (empty, mostly failing)
+└── RuleParameterError       a parameter file with no value for the requested date
+
+Messages never carry a national number, a name or an amount: they may end up in a
+log line, a Prefect state message or an artifact. Where a subject must be named, use
+its pseudonymous reference (`proactief.insz.pseudonym`).
+"""
+
+
+class ProactiefError(Exception):
+    """Base of every error Proactief raises on purpose."""
+
+
+class InvalidInsz(ProactiefError, ValueError):
+    """A national number (INSZ) that fails its format or check digits."""
+
+
+class CityDataError(ProactiefError):
+    """A synthetic city folder that is missing or malformed."""
+
+
+class RegistryError(ProactiefError):
+    """The registry gateway could not give a usable answer."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RegistryUnavailable(RegistryError):
+    """The gateway kept failing (99996, HTTP 5xx, time-outs) after every retry."""
+
+
+class RegistryRefused(RegistryError):
+    """The gateway refused the request (unknown consumer or purpose, bad request)."""
+
+
+class RegistryAnswerError(RegistryError):
+    """An answer that is not the MAGDA message it should be."""
+
+
+class CohortError(ProactiefError):
+    """A cohort that cannot be decided as a whole (empty, or most rows failing)."""
+
+
+class RuleParameterError(ProactiefError):
+    """A parameter file that has no value in force on the requested date."""
