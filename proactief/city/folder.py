@@ -1,0 +1,297 @@
+"""The city folder: the three files a synthetic city is made of, written and read.
+
+| file | content |
+|---|---|
+| `population.jsonl` | one person a line, as the registries know them (DESIGN.md, "Synthetic city") |
+| `residents.csv` | the city's register extract on 1 January Y: `insz;household;position` |
+| `social_service.csv` | `insz;budget_guidance;budget_management;debt_mediation;since` |
+
+`residents.csv` lists who was registered in the city on the reference date: people who
+died before it, babies born after it and households that arrived after it are in
+`population.jsonl` only. People without an address or at a reference address are on
+it, as they are on the register.
+
+All files are UTF-8 with `\\n` line ends; CSV files use `;` and a header line; national
+numbers are 11-character strings; booleans are `0`/`1`; dates are ISO. Readers accept a
+byte-order mark. Errors name the file and the line, never the national number on it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from proactief.city.addresses import MUNICIPALITY
+from proactief.city.generator import City, Inhabitant, ProgressHook
+from proactief.errors import CityDataError
+
+POPULATION_FILE = "population.jsonl"
+RESIDENTS_FILE = "residents.csv"
+SOCIAL_SERVICE_FILE = "social_service.csv"
+CITY_FILES = (POPULATION_FILE, RESIDENTS_FILE, SOCIAL_SERVICE_FILE)
+
+RESIDENTS_HEADER = ("insz", "household", "position")
+SOCIAL_SERVICE_HEADER = (
+    "insz",
+    "budget_guidance",
+    "budget_management",
+    "debt_mediation",
+    "since",
+)
+PERSON_KEYS = (
+    "insz",
+    "first_name",
+    "last_name",
+    "sex",
+    "birth_date",
+    "death_date",
+    "language",
+    "household",
+    "position",
+    "address",
+    "parents",
+    "statuses",
+    "incomes",
+    "school",
+)
+
+_INSZ = re.compile(r"\d{11}")
+_POSITION = re.compile(r"\d{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    """One line of the city's register extract."""
+
+    insz: str
+    household: str
+    position: str
+
+
+@dataclass(frozen=True, slots=True)
+class SocialServiceRecord:
+    """What the city's social service does for one person, and since when."""
+
+    budget_guidance: bool
+    budget_management: bool
+    debt_mediation: bool
+    since: date
+
+
+# ------------------------------------------------------------------------- writing
+
+
+def write_city(
+    city: City, out_dir: Path, *, progress: ProgressHook | None = None
+) -> list[Path]:
+    """Write the city's three files into `out_dir` (created if need be)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    people = sum(len(household.members) for household in city.households)
+    population = out_dir / POPULATION_FILE
+    residents = out_dir / RESIDENTS_FILE
+    social_service = out_dir / SOCIAL_SERVICE_FILE
+    with (
+        population.open("w", encoding="utf-8", newline="\n") as people_out,
+        residents.open("w", encoding="utf-8", newline="\n") as residents_out,
+    ):
+        residents_out.write(";".join(RESIDENTS_HEADER) + "\n")
+        for written, person in enumerate(city.people(), start=1):
+            people_out.write(
+                json.dumps(_person_record(person), ensure_ascii=False) + "\n"
+            )
+            if city.in_register(person):
+                residents_out.write(
+                    f"{person.insz};{person.household.id};{person.position}\n"
+                )
+            if progress is not None and (written % 5000 == 0 or written == people):
+                progress("writing", written, people)
+    with social_service.open("w", encoding="utf-8", newline="\n") as service_out:
+        service_out.write(";".join(SOCIAL_SERVICE_HEADER) + "\n")
+        for entry in city.social_service:
+            flags = (
+                entry.budget_guidance,
+                entry.budget_management,
+                entry.debt_mediation,
+            )
+            service_out.write(
+                f"{entry.person.insz};{';'.join(str(int(flag)) for flag in flags)};"
+                f"{entry.since.isoformat()}\n"
+            )
+    return [population, residents, social_service]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _person_record(person: Inhabitant) -> dict:
+    household = person.household
+    dwelling = household.dwelling
+    address = None
+    if dwelling is not None:
+        address = {
+            "street": dwelling.street,
+            "number": dwelling.number,
+            "box": dwelling.box,
+            "postcode": dwelling.postcode,
+            "municipality": MUNICIPALITY,
+            "since": _iso(person.address_since),
+            "reference_address": dwelling.reference_address,
+        }
+    return {
+        "insz": person.insz,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "sex": person.sex,
+        "birth_date": person.birth_date,
+        "death_date": _iso(person.death),
+        "language": person.language,
+        "household": household.id,
+        "position": person.position,
+        "address": address,
+        "parents": [parent.insz for parent in person.parents],
+        "statuses": [
+            {
+                "name": status.name,
+                "from": status.start.isoformat(),
+                "to": _iso(status.end),
+                "registered_on": status.registered_on.isoformat(),
+            }
+            for status in person.statuses
+        ],
+        "incomes": [
+            {
+                "income_year": income.income_year,
+                "taxable_income": f"{income.cents // 100}.{income.cents % 100:02d}",
+                "assessed_on": income.assessed_on.isoformat(),
+            }
+            for income in person.incomes
+        ],
+        "school": None,
+    }
+
+
+# ------------------------------------------------------------------------- reading
+
+
+def _city_file(city_dir: Path | str, name: str) -> Path:
+    path = Path(city_dir) / name
+    if not path.is_file():
+        raise CityDataError(
+            f"{str(path)!r} does not exist; make a city with"
+            " `proactief city generate --inhabitants N --seed S --out DIR`"
+        )
+    return path
+
+
+def load_population(city_dir: Path | str) -> Iterator[dict]:
+    """Stream the people of `population.jsonl`, one dict each, in file order."""
+    path = _city_file(city_dir, POPULATION_FILE)
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                person = json.loads(line)
+            except json.JSONDecodeError as exc:
+                # exc's own message quotes the line: keep only the position
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: not valid JSON"
+                    f" ({exc.msg} at column {exc.colno})"
+                ) from None
+            if not isinstance(person, dict):
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: expected a JSON object per line"
+                )
+            missing = [key for key in PERSON_KEYS if key not in person]
+            if missing:
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: missing {', '.join(missing)}"
+                )
+            insz = person["insz"]
+            if not isinstance(insz, str) or not _INSZ.fullmatch(insz):
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: insz must be a string of 11 digits"
+                )
+            yield person
+
+
+def _csv_rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline().rstrip("\r\n")
+        if tuple(first.split(";")) != header:
+            raise CityDataError(
+                f"{str(path)!r} line 1: expected the header {';'.join(header)!r}"
+            )
+        for number, line in enumerate(handle, start=2):
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            fields = line.split(";")
+            if len(fields) != len(header):
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: expected {len(header)} fields"
+                    f" separated by ';', found {len(fields)}"
+                )
+            if not _INSZ.fullmatch(fields[0]):
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: insz must be 11 digits"
+                    " (keep leading zeros: write it as text, not as a number)"
+                )
+            yield number, fields
+
+
+def read_residents(city_dir: Path | str) -> list[Resident]:
+    """The register extract of `residents.csv`, in file order."""
+    path = _city_file(city_dir, RESIDENTS_FILE)
+    residents = []
+    for number, (insz, household, position) in _csv_rows(path, RESIDENTS_HEADER):
+        if not household:
+            raise CityDataError(f"{str(path)!r} line {number}: household is empty")
+        if not _POSITION.fullmatch(position):
+            raise CityDataError(
+                f"{str(path)!r} line {number}: position {position!r} is not a"
+                " two-digit MAGDA household position code"
+            )
+        residents.append(Resident(insz=insz, household=household, position=position))
+    return residents
+
+
+def _flag(value: str, path: Path, number: int, name: str) -> bool:
+    if value not in ("0", "1"):
+        raise CityDataError(
+            f"{str(path)!r} line {number}: {name} is {value!r}; write 0 or 1"
+        )
+    return value == "1"
+
+
+def read_social_service(city_dir: Path | str) -> dict[str, SocialServiceRecord]:
+    """The social service's file, keyed by national number."""
+    path = _city_file(city_dir, SOCIAL_SERVICE_FILE)
+    records: dict[str, SocialServiceRecord] = {}
+    for number, fields in _csv_rows(path, SOCIAL_SERVICE_HEADER):
+        insz, guidance, management, mediation, since = fields
+        try:
+            since_date = date.fromisoformat(since)
+        except ValueError:
+            raise CityDataError(
+                f"{str(path)!r} line {number}: since {since!r} is not an ISO date"
+                " (YYYY-MM-DD)"
+            ) from None
+        if insz in records:
+            raise CityDataError(
+                f"{str(path)!r} line {number}: this person already has a line above;"
+                " keep one line per person"
+            )
+        records[insz] = SocialServiceRecord(
+            budget_guidance=_flag(guidance, path, number, "budget_guidance"),
+            budget_management=_flag(management, path, number, "budget_management"),
+            debt_mediation=_flag(mediation, path, number, "debt_mediation"),
+            since=since_date,
+        )
+    return records
