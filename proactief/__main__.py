@@ -2,4 +2,5 @@
 
 from proactief.cli import app
 
-app()
+if __name__ == "__main__":  # worker processes import this module too
+    app()

@@ -5,19 +5,19 @@ from __future__ import annotations
 import typer
 
 from proactief.city.cli import app as city_app
+from proactief.demo import demo
 from proactief.magda.cli import magda_app, registry_app
+from proactief.runs import app as run_app
 
 app = typer.Typer(
     help="Proactief: social benefits granted from registry data, without a form.",
     no_args_is_help=True,
+    # A traceback's local variables may hold national numbers or names.
+    pretty_exceptions_show_locals=False,
 )
 app.add_typer(city_app, name="city", help="Synthetic cities for the demo and tests.")
 app.add_typer(registry_app, name="registry", help="The built-in registry simulator.")
 app.add_typer(magda_app, name="magda", help="Read MAGDA messages.")
 
-try:  # the run commands pull in Prefect; keep `proactief city ...` light
-    from proactief.runs import app as run_app
-except ImportError:  # pragma: no cover - only while the package is half built
-    run_app = None
-if run_app is not None:
-    app.add_typer(run_app, name="run", help="Run a benefit's flow.")
+app.add_typer(run_app, name="run", help="Run a benefit's flow.")
+app.command("demo")(demo)

@@ -5,6 +5,7 @@
 | PROACTIEF_DATABASE_URL | the store | sqlite:///var/proactief.db |
 | PROACTIEF_ALLOW_TEST_NUMBERS | accept MAGDA test numbers (month + 60) | 1 |
 | PROACTIEF_PSEUDONYM_KEY | key of the pseudonymous references in logs | a demo key |
+| PROACTIEF_VOUCHER_KEY | secret from which voucher codes are derived | a demo key |
 | PROACTIEF_CONSUMER | our identification towards the gateway | gent.be/proactief |
 | PROACTIEF_PURPOSE | our capacity code (Hoedanigheid) towards the gateway | 1300 |
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEMO_PSEUDONYM_KEY = "proactief-demo-key-not-for-production"
+DEMO_VOUCHER_KEY = "proactief-demo-voucher-key-not-for-production"
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -32,11 +34,12 @@ class Settings:
     database_url: str
     allow_test_numbers: bool
     pseudonym_key: bytes
+    voucher_key: bytes
     consumer: str
     purpose: str
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         return cls(
             database_url=os.environ.get(
                 "PROACTIEF_DATABASE_URL",
@@ -45,6 +48,9 @@ class Settings:
             allow_test_numbers=_flag("PROACTIEF_ALLOW_TEST_NUMBERS", True),
             pseudonym_key=os.environ.get(
                 "PROACTIEF_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY
+            ).encode(),
+            voucher_key=os.environ.get(
+                "PROACTIEF_VOUCHER_KEY", DEMO_VOUCHER_KEY
             ).encode(),
             consumer=os.environ.get("PROACTIEF_CONSUMER", "gent.be/proactief"),
             purpose=os.environ.get("PROACTIEF_PURPOSE", "1300"),

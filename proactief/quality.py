@@ -16,7 +16,7 @@ import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from proactief.errors import CohortError
@@ -52,7 +52,7 @@ def suite_path(name: str) -> Path:
     return EXPECTATIONS_DIR / f"{name}.json"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_suite(name: str):
     import great_expectations as gx
 

@@ -190,8 +190,7 @@ class Store:
         replace = [
             r
             for r in rows
-            if r["subject"] in existing
-            and existing[r["subject"]].outcome != "granted"
+            if r["subject"] in existing and existing[r["subject"]].outcome != "granted"
         ]
         with Session(self.engine) as session:
             if fresh:

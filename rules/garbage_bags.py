@@ -35,6 +35,7 @@ class Reason:
     NOT_RESIDENT = "not_resident_in_city"
     REFERENCE_ADDRESS = "reference_address"
     MEMBER_DECEASED = "member_deceased"
+    MOVED_AFTER_REFERENCE_DATE = "address_changed_after_reference_date"
     ADDRESS_MISSING = "address_missing"
     NO_REFERENCE_PERSON = "no_reference_person"
     MULTIPLE_REFERENCE_PERSONS = "multiple_reference_persons"
@@ -92,7 +93,9 @@ def voucher_amount(other_members: int, on: date) -> tuple[Decimal, Decimal]:
     share = Decimal(params.value_on("extra_credit_share", on)["share"])
     for bracket in brackets:
         upper = bracket["max"]
-        if other_members >= bracket["min"] and (upper is None or other_members <= upper):
+        if other_members >= bracket["min"] and (
+            upper is None or other_members <= upper
+        ):
             amount = Decimal(bracket["amount"])
             credit = (amount * share).quantize(CENT, rounding=ROUND_HALF_UP)
             return amount, credit
@@ -134,6 +137,10 @@ def decide(situation: HouseholdSituation, year: int) -> RuleDecision:
         return RuleDecision(Outcome.NOT_GRANTED, (Reason.NOT_RESIDENT,), version)
     if situation.address.reference_address:
         return review(Reason.REFERENCE_ADDRESS, *grounds)
+    if situation.address.since is not None and situation.address.since > on:
+        # The registry gives today's address; where the household lived on the
+        # reference date takes a human with the address history.
+        return review(Reason.MOVED_AFTER_REFERENCE_DATE, *grounds)
     if any(m.death_date is not None for m in situation.members):
         return review(Reason.MEMBER_DECEASED, *grounds)
 
@@ -141,6 +148,21 @@ def decide(situation: HouseholdSituation, year: int) -> RuleDecision:
     return RuleDecision(
         Outcome.GRANTED, grounds, version, amount=amount, extra_credit=credit
     )
+
+
+def status_names(on: date) -> tuple[str, ...]:
+    """The social statuses to ask the registry for."""
+    names = parameters.load(BENEFIT).value_on("qualifying_statuses", on)["names"]
+    return tuple(names)
+
+
+def may_qualify(
+    statuses: dict[str, bool] | None, measures: frozenset[str], on: date
+) -> bool:
+    """Whether one member's known facts would make the household qualify."""
+    params = parameters.load(BENEFIT)
+    member = Member(insz="", position=None, statuses=statuses, social_service=measures)
+    return bool(_qualifying_grounds((member,), on, params))
 
 
 def _qualifying_grounds(

@@ -56,8 +56,8 @@ PERSON_KEYS = (
     "parents",
     "statuses",
     "incomes",
-    "school",
 )
+# `school` is written for everyone but read as optional: only pupils need it.
 
 _INSZ = re.compile(r"\d{11}")
 _POSITION = re.compile(r"\d{2}")

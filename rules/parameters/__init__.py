@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(benefit: str) -> ParameterFile:
     """Read `<benefit>.yaml` (dashes become underscores) from this folder."""
     path = PARAMETER_DIR / f"{benefit.replace('-', '_')}.yaml"

@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each sets up what it needs on a fresh machine (system packages, a virtual
+# environment with pinned packages) and then runs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench install clean
+
+$(STAMP): pyproject.toml requirements.lock scripts/install-system-packages
+	scripts/install-system-packages
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/proactief demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/garbage_bags.py
+
+clean:
+	rm -rf $(VENV) var out

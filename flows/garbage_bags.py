@@ -1,0 +1,386 @@
+"""The `garbage-bags` flow: voucher letters for free garbage bags, once a year.
+
+cohort → look-ups in chunks → quality → decisions → letters → summary.
+
+The same flow serves the yearly run (early January) and the monthly catch-up runs
+until 15 August: a household granted in an earlier run of the year is not looked
+up again, and every other household is decided anew as of the run's look-up date,
+so a status that reached the registry late is granted by the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from proactief.config import Settings
+from proactief.errors import CohortError
+from proactief.households import LookedUpHousehold
+from proactief.insz import pseudonym
+from proactief.publishing import LetterToSend, PublishReport, publish_voucher_letters
+from proactief.quality import QualityReport
+from proactief.store import Store
+from rules import garbage_bags
+from rules.outcomes import Outcome, RuleDecision
+from tasks.households import check_households, read_household_cohort
+from tasks.registry import look_up_household_chunk, look_up_recipients
+
+BENEFIT = garbage_bags.BENEFIT
+BRUSSELS = ZoneInfo("Europe/Brussels")
+DECISIONS_HEADER = [
+    "benefit",
+    "period",
+    "subject",
+    "outcome",
+    "category",
+    "amount",
+    "reasons",
+    "rule_version",
+]
+
+
+@dataclass
+class RunSummary:
+    """What a run did, in counts only: safe for logs, artifacts and the terminal."""
+
+    run_id: str
+    year: int
+    as_of: date
+    households: int = 0
+    looked_up: int = 0
+    already_granted: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)
+    review_opened: int = 0
+    review_closed: int = 0
+    letters_written: int = 0
+    letters_already_sent: int = 0
+    letters_dir: str | None = None
+    print_file: str | None = None
+    decisions_file: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "households": self.households,
+            "looked_up": self.looked_up,
+            "already_granted": self.already_granted,
+            **{f"outcome_{k}": v for k, v in sorted(self.outcomes.items())},
+            "review_cases_opened": self.review_opened,
+            "review_cases_closed": self.review_closed,
+            "letters_written": self.letters_written,
+            "letters_already_sent": self.letters_already_sent,
+        }
+
+
+def resolve_dates(year: int | None, as_of: date | None) -> tuple[int, date]:
+    """A run's own dates: from its schedule when scheduled, else from today."""
+    if as_of is None:
+        scheduled = flow_run.scheduled_start_time
+        moment = scheduled if scheduled is not None else datetime.now(BRUSSELS)
+        as_of = moment.astimezone(BRUSSELS).date()
+    if year is None:
+        year = as_of.year
+    reference = garbage_bags.reference_date(year)
+    if as_of < reference:
+        raise CohortError(
+            f"the look-up date {as_of.isoformat()} lies before the reference date"
+            f" {reference.isoformat()} of {year}: the households of that day are not"
+            " known yet. Run on or after the reference date."
+        )
+    end = garbage_bags.catch_up_end(year)
+    if as_of > end:
+        raise CohortError(
+            f"the catch-up period of {year} ended on {end.isoformat()}: no run of"
+            f" that year may grant any more. Pass an --as-of date on or before it."
+        )
+    return year, as_of
+
+
+@task(name="decide_households", cache_policy=NO_CACHE)
+def decide_households(
+    looked: list[LookedUpHousehold], report: QualityReport, year: int
+) -> list[tuple[LookedUpHousehold, RuleDecision]]:
+    """Apply the rule to each household; quality failures become review decisions."""
+    version = garbage_bags.rule_version(year)
+    decided = []
+    for household in looked:
+        if household.failure:
+            decision = RuleDecision(Outcome.REVIEW, (household.failure,), version)
+        elif household.household in report.failures:
+            reasons = tuple(report.failures[household.household])
+            decision = RuleDecision(Outcome.REVIEW, reasons, version)
+        else:
+            decision = garbage_bags.decide(household.situation, year)
+        decided.append((household, decision))
+    return decided
+
+
+def _evidence(on: date, as_of: date, social_service: bool) -> str:
+    sources = [
+        f"GeefGezinssamenstelling 02.02 on {on} as of {as_of}",
+        f"GeefPersoon 02.02 as of {as_of}",
+        f"GeefSociaalStatuut 03.00 on {on} as of {as_of}",
+    ]
+    if social_service:
+        sources.append(f"social_service.csv on {on}")
+    return json.dumps(sources)
+
+
+def _cents(amount: Decimal | None) -> int | None:
+    return None if amount is None else int(amount * 100)
+
+
+@task(name="record_decisions", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def record_decisions(
+    decided: list[tuple[LookedUpHousehold, RuleDecision]],
+    *,
+    store_url: str,
+    run_id: str,
+    year: int,
+    on: date,
+    as_of: date,
+    pseudonym_key: bytes,
+) -> tuple[int, int]:
+    """Store decisions and open or close review cases; returns (opened, closed)."""
+    store = Store(store_url)
+    period = str(year)
+    rows, cases = [], {}
+    for household, decision in decided:
+        ref = pseudonym(household.subject, pseudonym_key)
+        evidence = _evidence(on, as_of, True)
+        rows.append(
+            {
+                "benefit": BENEFIT,
+                "period": period,
+                "subject": household.subject,
+                "subject_ref": ref,
+                "outcome": decision.outcome.value,
+                "category": decision.category,
+                "amount_cents": _cents(decision.amount),
+                "extra_credit_cents": _cents(decision.extra_credit),
+                "reasons": ",".join(decision.reasons),
+                "evidence": evidence,
+                "rule_version": decision.rule_version,
+                "run_id": run_id,
+            }
+        )
+        cases[household.subject] = (
+            {
+                "subject": household.subject,
+                "subject_ref": ref,
+                "reasons": ",".join(decision.reasons),
+                "evidence": evidence,
+            }
+            if decision.outcome is Outcome.REVIEW
+            else None
+        )
+    store.save_decisions(rows)
+    return store.sync_review_cases(BENEFIT, period, run_id, cases)
+
+
+@task(name="render_letters", cache_policy=NO_CACHE)
+def render_letters(
+    letters: list[LetterToSend],
+    *,
+    store_url: str,
+    run_id: str,
+    year: int,
+    out_dir: str,
+    letter_date: date,
+    voucher_key: bytes,
+) -> PublishReport:
+    """Write every granted household's letter that was not written before."""
+    report = publish_voucher_letters(
+        Store(store_url),
+        run_id=run_id,
+        benefit=BENEFIT,
+        period=str(year),
+        year=year,
+        letters=letters,
+        out_dir=Path(out_dir),
+        letter_date=letter_date,
+        voucher_key=voucher_key,
+    )
+    get_run_logger().info(
+        "letters: %d written, %d already sent before",
+        report.written,
+        report.already_sent,
+    )
+    return report
+
+
+@task(name="write_decisions_file", cache_policy=NO_CACHE)
+def write_decisions_file(
+    store_url: str, year: int, subjects: list[str], out_dir: str
+) -> str:
+    """OUT/decisions.csv: the current decision of every household of the cohort."""
+    decisions = Store(store_url).decisions(BENEFIT, str(year), subjects)
+    path = Path(out_dir) / "decisions.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(DECISIONS_HEADER)
+        for subject in sorted(decisions):
+            d = decisions[subject]
+            amount = "" if d.amount_cents is None else f"{d.amount_cents / 100:.2f}"
+            writer.writerow(
+                [
+                    d.benefit,
+                    d.period,
+                    d.subject,
+                    d.outcome,
+                    d.category or "",
+                    amount,
+                    d.reasons,
+                    d.rule_version,
+                ]
+            )
+    tmp.replace(path)
+    return str(path)
+
+
+@task(name="publish_summary", cache_policy=NO_CACHE)
+def publish_summary(summary: RunSummary, store_url: str) -> None:
+    """A table artifact of counts, and the run's counts in the store."""
+    table = [{"measure": k, "count": v} for k, v in summary.counts().items()]
+    table += [
+        {"measure": f"reason {k}", "count": v}
+        for k, v in sorted(summary.reasons.items())
+    ]
+    create_table_artifact(
+        key=f"garbage-bags-{summary.year}",
+        table=table,
+        description=(
+            f"Garbage bags {summary.year}, look-up date {summary.as_of}: counts by"
+            " outcome and reason. No personal data."
+        ),
+    )
+    Store(store_url).finish_run(summary.run_id, "completed", summary.counts())
+    get_run_logger().info("summary: %s", summary.counts())
+
+
+@flow(name="garbage-bags", log_prints=False, persist_result=False)
+async def garbage_bags_flow(
+    city: str,
+    registry: str,
+    out: str,
+    year: int | None = None,
+    as_of: date | None = None,
+    database: str | None = None,
+    chunk_size: int = 500,
+    parallel_chunks: int = 2,
+) -> RunSummary:
+    """Decide the garbage-bag benefit for every household of the city, and send
+    the voucher letters of the households granted."""
+    logger = get_run_logger()
+    settings = Settings.from_env()
+    store_url = database or settings.database_url
+    year, as_of = resolve_dates(year, as_of)
+    on = garbage_bags.reference_date(year)
+    period = str(year)
+    store = Store(store_url)
+    run_id = store.start_run(BENEFIT, period, as_of, flow_run_id=flow_run.id)
+    summary = RunSummary(run_id=run_id, year=year, as_of=as_of)
+    logger.info("garbage bags %s: reference date %s, look-up date %s", year, on, as_of)
+
+    cohort, measures = read_household_cohort(city, on)
+    summary.households = len(cohort)
+    if not cohort:
+        store.finish_run(run_id, "failed", {})
+        raise CohortError(
+            "the city's residents.csv holds no households: nothing to decide."
+            " Check the --city folder."
+        )
+    granted_before = {
+        s for s, d in store.decisions(BENEFIT, period).items() if d.outcome == "granted"
+    }
+    todo = [h for h in cohort if h.subject not in granted_before]
+    summary.already_granted = len(cohort) - len(todo)
+
+    chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
+    gate = asyncio.Semaphore(parallel_chunks)
+
+    async def run_chunk(number: int, chunk):
+        async with gate:
+            return await look_up_household_chunk(
+                chunk,
+                chunk_label=f"chunk {number}/{len(chunks)}",
+                registry_url=registry,
+                on=on,
+                as_of=as_of,
+                measures=measures,
+                run_id=run_id,
+                database_url=store_url,
+                max_in_flight=max(1, 64 // parallel_chunks),
+            )
+
+    looked: list[LookedUpHousehold] = []
+    for part in await asyncio.gather(
+        *(run_chunk(n, c) for n, c in enumerate(chunks, start=1))
+    ):
+        looked.extend(part)
+    summary.looked_up = len(looked)
+
+    if looked:
+        try:
+            report = check_households(looked)
+        except CohortError:
+            store.finish_run(run_id, "failed", summary.counts())
+            raise
+        decided = decide_households(looked, report, year)
+        summary.review_opened, summary.review_closed = record_decisions(
+            decided,
+            store_url=store_url,
+            run_id=run_id,
+            year=year,
+            on=on,
+            as_of=as_of,
+            pseudonym_key=settings.pseudonym_key,
+        )
+        for _, decision in decided:
+            summary.outcomes[decision.outcome.value] += 1
+            summary.reasons.update(decision.reasons)
+
+    letters, already_sent = await look_up_recipients(
+        store_url=store_url,
+        registry_url=registry,
+        benefit=BENEFIT,
+        period=period,
+        as_of=as_of,
+        subjects=[h.subject for h in cohort] + [h.subject for h in looked],
+        run_id=run_id,
+    )
+    publish = render_letters(
+        letters,
+        store_url=store_url,
+        run_id=run_id,
+        year=year,
+        out_dir=out,
+        letter_date=as_of,
+        voucher_key=settings.voucher_key,
+    )
+    summary.letters_written = publish.written
+    summary.letters_already_sent = already_sent + publish.already_sent
+    summary.letters_dir = str(publish.letters_dir)
+    summary.print_file = str(publish.print_file) if publish.print_file else None
+    summary.decisions_file = write_decisions_file(
+        store_url,
+        year,
+        sorted({h.subject for h in cohort} | {h.subject for h in looked}),
+        out,
+    )
+    publish_summary(summary, store_url)
+    return summary

@@ -1,0 +1,174 @@
+"""Registry look-ups in chunks, with every consultation recorded in the store."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from proactief.cohort import CohortHousehold
+from proactief.config import Settings
+from proactief.errors import RegistryError, RegistryUnavailable
+from proactief.facts import Person
+from proactief.households import LookedUpHousehold, look_up_households
+from proactief.magda.client import RegistryClient
+from proactief.publishing import LetterToSend, idempotency_key
+from proactief.store import Store
+from rules import garbage_bags
+
+
+def recording_client(
+    registry_url: str, run_id: str, consultations: list[dict], max_in_flight: int
+) -> RegistryClient:
+    """A registry client that adds a store row to `consultations` per request."""
+    settings = Settings.from_env()
+
+    def record(consultation) -> None:
+        row = dataclasses.asdict(consultation)
+        row["run_id"] = run_id
+        consultations.append(row)
+
+    return RegistryClient(
+        registry_url,
+        consumer=settings.consumer,
+        purpose=settings.purpose,
+        max_in_flight=max_in_flight,
+        on_consultation=record,
+    )
+
+
+@task(name="look_up_households", cache_policy=NO_CACHE)
+async def look_up_household_chunk(
+    chunk: Sequence[CohortHousehold],
+    *,
+    chunk_label: str,
+    registry_url: str,
+    on: date,
+    as_of: date,
+    measures: dict[str, frozenset[str]],
+    run_id: str,
+    database_url: str,
+    max_in_flight: int = 64,
+) -> list[LookedUpHousehold]:
+    """Look up one chunk of households; registry failures become failure codes."""
+    logger = get_run_logger()
+    consultations: list[dict] = []
+    async with recording_client(
+        registry_url, run_id, consultations, max_in_flight
+    ) as client:
+        looked = await look_up_households(
+            client,
+            chunk,
+            on=on,
+            as_of=as_of,
+            status_names=garbage_bags.status_names(on),
+            measures=measures,
+            may_qualify=lambda s, m: garbage_bags.may_qualify(s, m, on),
+        )
+    Store(database_url).record_consultations(consultations)
+    failed = sum(1 for h in looked if h.failure)
+    logger.info(
+        "%s: %d households looked up with %d registry requests, %d failed",
+        chunk_label,
+        len(looked),
+        len(consultations),
+        failed,
+    )
+    return looked
+
+
+@task(name="look_up_recipients", cache_policy=NO_CACHE)
+async def look_up_recipients(
+    *,
+    store_url: str,
+    registry_url: str,
+    benefit: str,
+    period: str,
+    as_of: date,
+    subjects: Sequence[str],
+    run_id: str,
+    max_in_flight: int = 64,
+) -> tuple[list[LetterToSend], int]:
+    """Read the address of every granted subject whose letter is not yet written.
+
+    Returns the letters to write and the number of granted subjects whose letter
+    was written by an earlier run.
+
+    The address is read again just before the letter goes out (POLICY.md): a
+    recipient who died or has no usable address by now gets a review case instead
+    of a letter.
+    """
+    logger = get_run_logger()
+    store = Store(store_url)
+    decisions = store.decisions(benefit, period, subjects)
+    documents = store.documents(benefit, period)
+    granted = [d for d in decisions.values() if d.outcome == "granted"]
+    pending = [
+        d
+        for d in granted
+        if getattr(
+            documents.get(idempotency_key(benefit, period, d.subject)), "status", None
+        )
+        != "written"
+    ]
+    consultations: list[dict] = []
+
+    async def person_of(insz: str) -> Person | Exception:
+        try:
+            return await client.get_person(insz, as_of=as_of)
+        except RegistryError as exc:
+            return exc
+
+    async with recording_client(
+        registry_url, run_id, consultations, max_in_flight
+    ) as client:
+        people = await asyncio.gather(*(person_of(d.subject) for d in pending))
+    store.record_consultations(consultations)
+
+    letters, cases = [], {}
+    for decision, person in zip(pending, people, strict=True):
+        reason = _undeliverable(person)
+        if reason:
+            cases[decision.subject] = {
+                "subject": decision.subject,
+                "subject_ref": decision.subject_ref,
+                "reasons": reason,
+                "evidence": decision.evidence,
+            }
+            continue
+        letters.append(
+            LetterToSend(
+                subject=decision.subject,
+                subject_ref=decision.subject_ref,
+                recipient=person,
+                amount=Decimal(decision.amount_cents) / 100,
+                extra_credit=Decimal(decision.extra_credit_cents or 0) / 100,
+            )
+        )
+    opened, _ = store.sync_review_cases(benefit, period, run_id, cases)
+    logger.info(
+        "recipients: %d letters to write, %d held back for review (%d new cases)",
+        len(letters),
+        len(cases),
+        opened,
+    )
+    return letters, len(granted) - len(pending)
+
+
+def _undeliverable(person: Person | Exception) -> str | None:
+    if isinstance(person, RegistryUnavailable):
+        return "registry_failed_before_sending"
+    if isinstance(person, Exception):
+        return "recipient_not_in_registry"
+    if person.death_date is not None:
+        return "recipient_deceased_before_sending"
+    if person.address is None:
+        return "address_missing_before_sending"
+    if person.address.reference_address:
+        return "reference_address_before_sending"
+    return None

@@ -1,0 +1,202 @@
+"""The garbage-bags flow end to end: a generated city, the simulator over HTTP, a
+real Prefect flow, a SQLite store, PDF letters read back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from flows.garbage_bags import garbage_bags_flow
+from proactief.errors import CohortError
+from proactief.store import Document, ReviewCase, Store
+
+from .conftest import YEAR
+from .oracle import expected_decisions, read_decisions
+
+JANUARY = date(2027, 1, 4)
+JUNE = date(2027, 6, 1)
+
+
+def _run(city, registry, out, database, as_of, year=YEAR):
+    return asyncio.run(
+        garbage_bags_flow(
+            city=str(city),
+            registry=registry,
+            out=str(out),
+            year=year,
+            as_of=as_of,
+            database=database,
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def january(city, registry, tmp_path_factory):
+    """The yearly run, then the same run again, then a catch-up in June."""
+    work = tmp_path_factory.mktemp("garbage-bags")
+    database = f"sqlite:///{work / 'store.db'}"
+    out = work / "out"
+    first = _run(city, registry, out, database, JANUARY)
+    return {"work": work, "database": database, "out": out, "first": first}
+
+
+def test_yearly_run_decides_every_household_as_the_policy_says(city, january):
+    expected = expected_decisions(city, YEAR, JANUARY)
+    actual = read_decisions(january["out"] / "decisions.csv")
+    assert len(actual) == len(expected)
+    wrong = []
+    for household, want in expected.items():
+        got = actual.get(want.subject)
+        row = None if got is None else (got["outcome"], got["amount"], got["reasons"])
+        if row != (want.outcome, want.amount, want.reasons):
+            wrong.append((household, row, want))
+    assert wrong == []
+    outcomes = Counter(e.outcome for e in expected.values())
+    # the city must hold every kind of case, or the comparison proves little
+    assert outcomes["granted"] > 100 and outcomes["review"] >= 3
+    reasons = Counter(r for e in expected.values() for r in e.reasons.split(","))
+    assert reasons["reference_person_count"] >= 2
+    assert reasons["address_missing"] >= 1
+
+
+def test_decisions_file_has_the_contract_columns(january):
+    lines = (january["out"] / "decisions.csv").read_text(encoding="utf-8").splitlines()
+    assert (
+        lines[0]
+        == "benefit;period;subject;outcome;category;amount;reasons;rule_version"
+    )
+    benefit, period, subject, *_, version = lines[1].split(";")
+    assert (benefit, period, len(subject)) == ("garbage-bags", "2027", 11)
+    assert version.startswith("garbage-bags/r1/p")
+
+
+def test_every_granted_household_gets_one_letter_with_its_amount(january):
+    decisions = read_decisions(january["out"] / "decisions.csv")
+    granted = {s: d for s, d in decisions.items() if d["outcome"] == "granted"}
+    letters = sorted((january["out"] / "letters").glob("GB-2027-*.pdf"))
+    assert len(letters) == len(granted) == january["first"].letters_written
+    store = Store(january["database"])
+    documents = store.documents("garbage-bags", "2027")
+    assert {d.subject for d in documents.values()} == set(granted)
+    assert all(d.status == "written" for d in documents.values())
+
+    sample = next(iter(documents.values()))
+    text = PdfReader(sample.path).pages[0].extract_text()
+    amount = granted[sample.subject]["amount"].replace(".", ",")
+    assert f"€ {amount}" in text or f"€\xa0{amount}" in text
+    assert "Gent" in text
+    assert sample.subject not in text  # the letter never prints the national number
+
+    print_file = Path(january["first"].print_file)
+    assert len(PdfReader(print_file).pages) == sum(
+        len(PdfReader(path).pages) for path in letters
+    )
+
+
+def test_review_cases_are_opened_with_their_reasons(january):
+    decisions = read_decisions(january["out"] / "decisions.csv")
+    review = {s: d["reasons"] for s, d in decisions.items() if d["outcome"] == "review"}
+    store = Store(january["database"])
+    cases = store.open_review_cases("garbage-bags", "2027")
+    assert {s: c.reasons for s, c in cases.items()} == review
+    assert all(c.subject_ref.startswith("P-") for c in cases.values())
+
+
+def test_rerun_with_the_same_arguments_sends_nothing_twice(city, registry, january):
+    before = {
+        p.name: p.stat().st_mtime_ns for p in (january["out"] / "letters").glob("*.pdf")
+    }
+    csv_before = (january["out"] / "decisions.csv").read_text(encoding="utf-8")
+    again = _run(city, registry, january["out"], january["database"], JANUARY)
+    assert again.letters_written == 0
+    assert again.letters_already_sent == january["first"].letters_written
+    after = {
+        p.name: p.stat().st_mtime_ns for p in (january["out"] / "letters").glob("*.pdf")
+    }
+    assert after == before
+    assert (january["out"] / "decisions.csv").read_text(encoding="utf-8") == csv_before
+    store = Store(january["database"])
+    assert store.count(Document) == january["first"].letters_written
+    assert store.count(ReviewCase, status="open") == january["first"].review_opened
+
+
+def test_catch_up_grants_statuses_registered_late_and_keeps_earlier_grants(
+    city, registry, january
+):
+    granted_in_january = {
+        s
+        for s, d in read_decisions(january["out"] / "decisions.csv").items()
+        if d["outcome"] == "granted"
+    }
+    june = _run(city, registry, january["out"], january["database"], JUNE)
+    expected = expected_decisions(city, YEAR, JUNE)
+    actual = read_decisions(january["out"] / "decisions.csv")
+    late = [
+        e.subject
+        for e in expected.values()
+        if e.outcome == "granted" and e.subject not in granted_in_january
+    ]
+    assert late, "the city must hold statuses registered after January"
+    for want in expected.values():
+        got = actual[want.subject]
+        if want.subject in granted_in_january:
+            assert got["outcome"] == "granted"  # a grant is never taken back
+        else:
+            assert (got["outcome"], got["amount"], got["reasons"]) == (
+                want.outcome,
+                want.amount,
+                want.reasons,
+            )
+    assert june.already_granted == len(granted_in_january)
+    assert june.letters_written == len(late)
+
+
+def test_a_run_after_the_catch_up_period_is_refused(city, registry, tmp_path):
+    with pytest.raises(
+        CohortError, match="catch-up period of 2027 ended on 2027-08-15"
+    ):
+        _run(
+            city, registry, tmp_path, f"sqlite:///{tmp_path / 's.db'}", date(2027, 9, 1)
+        )
+
+
+def test_an_empty_city_is_refused_with_a_clear_error(registry, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "residents.csv").write_text("insz;household;position\n", encoding="utf-8")
+    (empty / "social_service.csv").write_text(
+        "insz;budget_guidance;budget_management;debt_mediation;since\n",
+        encoding="utf-8",
+    )
+    (empty / "population.jsonl").write_text("", encoding="utf-8")
+    with pytest.raises(CohortError, match="holds no households"):
+        _run(
+            empty, registry, tmp_path / "out", f"sqlite:///{tmp_path / 's.db'}", JANUARY
+        )
+
+
+def test_artifacts_carry_counts_and_no_personal_data(city, january):
+    from prefect.client.orchestration import get_client
+
+    async def artifacts():
+        async with get_client() as client:
+            return await client.read_artifacts()
+
+    found = [a for a in asyncio.run(artifacts()) if a.key == "garbage-bags-2027"]
+    assert found
+    text = json.dumps([a.data for a in found]) + " ".join(
+        a.description or "" for a in found
+    )
+    assert "outcome_granted" in text
+    people = [json.loads(line) for line in (city / "population.jsonl").open()]
+    for person in people:
+        assert person["insz"] not in text
+        assert person["last_name"] not in text
+        for income in person["incomes"]:
+            assert income["taxable_income"] not in text

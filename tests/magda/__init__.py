@@ -1,0 +1,1 @@
+"""Tests of the MAGDA registry layer: messages, simulator, client and commands."""
