@@ -1,0 +1,1 @@
+import proactief  # noqa: F401  (sets the no-telemetry environment first)

@@ -24,6 +24,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from proactief.config import Settings
 from proactief.errors import CohortError
@@ -35,7 +36,11 @@ from proactief.store import Store
 from rules import garbage_bags
 from rules.outcomes import Outcome, RuleDecision
 from tasks.households import check_households, read_household_cohort
-from tasks.registry import look_up_household_chunk, look_up_recipients
+from tasks.registry import (
+    RecordingRegistry,
+    look_up_household_chunk,
+    look_up_recipients,
+)
 
 BENEFIT = garbage_bags.BENEFIT
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -49,6 +54,10 @@ DECISIONS_HEADER = [
     "reasons",
     "rule_version",
 ]
+
+
+# Large inputs are passed to tasks inside `quote`: Prefect would otherwise walk every
+# household of a city looking for futures to resolve, seconds per task at city size.
 
 
 @dataclass
@@ -281,7 +290,9 @@ async def garbage_bags_flow(
     as_of: date | None = None,
     database: str | None = None,
     chunk_size: int = 500,
-    parallel_chunks: int = 2,
+    parallel_chunks: int = 4,
+    max_in_flight: int = 64,
+    send_letters: bool = True,
 ) -> RunSummary:
     """Decide the garbage-bag benefit for every household of the city, and send
     the voucher letters of the households granted."""
@@ -310,77 +321,76 @@ async def garbage_bags_flow(
     todo = [h for h in cohort if h.subject not in granted_before]
     summary.already_granted = len(cohort) - len(todo)
 
-    chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
-    gate = asyncio.Semaphore(parallel_chunks)
+    async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
+        chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
+        gate = asyncio.Semaphore(parallel_chunks)
 
-    async def run_chunk(number: int, chunk):
-        async with gate:
-            return await look_up_household_chunk(
-                chunk,
-                chunk_label=f"chunk {number}/{len(chunks)}",
-                registry_url=registry,
+        async def run_chunk(number: int, chunk):
+            async with gate:
+                return await look_up_household_chunk(
+                    quote(chunk),
+                    chunk_label=f"chunk {number}/{len(chunks)}",
+                    registry=quote(gateway),
+                    on=on,
+                    as_of=as_of,
+                    measures=quote(measures),
+                    database_url=store_url,
+                )
+
+        looked: list[LookedUpHousehold] = []
+        for part in await asyncio.gather(
+            *(run_chunk(n, c) for n, c in enumerate(chunks, start=1))
+        ):
+            looked.extend(part)
+        summary.looked_up = len(looked)
+
+        if looked:
+            try:
+                report = check_households(quote(looked))
+            except CohortError:
+                store.finish_run(run_id, "failed", summary.counts())
+                raise
+            decided = decide_households(quote(looked), report, year)
+            summary.review_opened, summary.review_closed = record_decisions(
+                quote(decided),
+                store_url=store_url,
+                run_id=run_id,
+                year=year,
                 on=on,
                 as_of=as_of,
-                measures=measures,
-                run_id=run_id,
-                database_url=store_url,
-                max_in_flight=max(1, 64 // parallel_chunks),
+                pseudonym_key=settings.pseudonym_key,
+            )
+            for _, decision in decided:
+                summary.outcomes[decision.outcome.value] += 1
+                summary.reasons.update(decision.reasons)
+
+        subjects = sorted({h.subject for h in cohort} | {h.subject for h in looked})
+        if send_letters:
+            letters, already_sent = await look_up_recipients(
+                store_url=store_url,
+                registry=quote(gateway),
+                benefit=BENEFIT,
+                period=period,
+                as_of=as_of,
+                subjects=quote(subjects),
             )
 
-    looked: list[LookedUpHousehold] = []
-    for part in await asyncio.gather(
-        *(run_chunk(n, c) for n, c in enumerate(chunks, start=1))
-    ):
-        looked.extend(part)
-    summary.looked_up = len(looked)
-
-    if looked:
-        try:
-            report = check_households(looked)
-        except CohortError:
-            store.finish_run(run_id, "failed", summary.counts())
-            raise
-        decided = decide_households(looked, report, year)
-        summary.review_opened, summary.review_closed = record_decisions(
-            decided,
+    if send_letters:
+        publish = render_letters(
+            quote(letters),
             store_url=store_url,
             run_id=run_id,
             year=year,
-            on=on,
-            as_of=as_of,
-            pseudonym_key=settings.pseudonym_key,
+            out_dir=out,
+            letter_date=as_of,
+            voucher_key=settings.voucher_key,
         )
-        for _, decision in decided:
-            summary.outcomes[decision.outcome.value] += 1
-            summary.reasons.update(decision.reasons)
-
-    letters, already_sent = await look_up_recipients(
-        store_url=store_url,
-        registry_url=registry,
-        benefit=BENEFIT,
-        period=period,
-        as_of=as_of,
-        subjects=[h.subject for h in cohort] + [h.subject for h in looked],
-        run_id=run_id,
-    )
-    publish = render_letters(
-        letters,
-        store_url=store_url,
-        run_id=run_id,
-        year=year,
-        out_dir=out,
-        letter_date=as_of,
-        voucher_key=settings.voucher_key,
-    )
-    summary.letters_written = publish.written
-    summary.letters_already_sent = already_sent + publish.already_sent
-    summary.letters_dir = str(publish.letters_dir)
-    summary.print_file = str(publish.print_file) if publish.print_file else None
-    summary.decisions_file = write_decisions_file(
-        store_url,
-        year,
-        sorted({h.subject for h in cohort} | {h.subject for h in looked}),
-        out,
-    )
+        summary.letters_written = publish.written
+        summary.letters_already_sent = already_sent + publish.already_sent
+        summary.letters_dir = str(publish.letters_dir)
+        summary.print_file = str(publish.print_file) if publish.print_file else None
+    else:
+        logger.warning("letters skipped: this run was started with send_letters off")
+    summary.decisions_file = write_decisions_file(store_url, year, subjects, out)
     publish_summary(summary, store_url)
     return summary

@@ -19,6 +19,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 
 from sqlalchemy import event, insert, update
 from sqlalchemy.engine import Engine
@@ -129,6 +130,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+@cache
 def make_engine(url: str) -> Engine:
     """An engine for `url`, with the tables created on first use."""
     if url.startswith("sqlite:///"):

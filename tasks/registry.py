@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Self
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -22,24 +23,41 @@ from proactief.store import Store
 from rules import garbage_bags
 
 
-def recording_client(
-    registry_url: str, run_id: str, consultations: list[dict], max_in_flight: int
-) -> RegistryClient:
-    """A registry client that adds a store row to `consultations` per request."""
-    settings = Settings.from_env()
+class RecordingRegistry:
+    """One registry client for a whole run, noting a store row per request.
 
-    def record(consultation) -> None:
+    Shared by the chunk tasks of a flow run (they run in the flow's event loop), so
+    that one limit on requests in flight covers them all and no chunk's tail leaves
+    the connection pool idle. Each task stores the rows noted so far (`drain`).
+    """
+
+    def __init__(self, registry_url: str, run_id: str, max_in_flight: int = 64):
+        settings = Settings.from_env()
+        self.run_id = run_id
+        self._rows: list[dict] = []
+        self.client = RegistryClient(
+            registry_url,
+            consumer=settings.consumer,
+            purpose=settings.purpose,
+            max_in_flight=max_in_flight,
+            on_consultation=self._note,
+        )
+
+    def _note(self, consultation) -> None:
         row = dataclasses.asdict(consultation)
-        row["run_id"] = run_id
-        consultations.append(row)
+        row["run_id"] = self.run_id
+        self._rows.append(row)
 
-    return RegistryClient(
-        registry_url,
-        consumer=settings.consumer,
-        purpose=settings.purpose,
-        max_in_flight=max_in_flight,
-        on_consultation=record,
-    )
+    def drain(self) -> list[dict]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def __aenter__(self) -> Self:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.client.__aexit__(*exc_info)
 
 
 @task(name="look_up_households", cache_policy=NO_CACHE)
@@ -47,33 +65,28 @@ async def look_up_household_chunk(
     chunk: Sequence[CohortHousehold],
     *,
     chunk_label: str,
-    registry_url: str,
+    registry: RecordingRegistry,
     on: date,
     as_of: date,
     measures: dict[str, frozenset[str]],
-    run_id: str,
     database_url: str,
-    max_in_flight: int = 64,
 ) -> list[LookedUpHousehold]:
     """Look up one chunk of households; registry failures become failure codes."""
     logger = get_run_logger()
-    consultations: list[dict] = []
-    async with recording_client(
-        registry_url, run_id, consultations, max_in_flight
-    ) as client:
-        looked = await look_up_households(
-            client,
-            chunk,
-            on=on,
-            as_of=as_of,
-            status_names=garbage_bags.status_names(on),
-            measures=measures,
-            may_qualify=lambda s, m: garbage_bags.may_qualify(s, m, on),
-        )
+    looked = await look_up_households(
+        registry.client,
+        chunk,
+        on=on,
+        as_of=as_of,
+        status_names=garbage_bags.status_names(on),
+        measures=measures,
+        may_qualify=lambda s, m: garbage_bags.may_qualify(s, m, on),
+    )
+    consultations = registry.drain()
     Store(database_url).record_consultations(consultations)
     failed = sum(1 for h in looked if h.failure)
     logger.info(
-        "%s: %d households looked up with %d registry requests, %d failed",
+        "%s: %d households looked up; %d registry requests recorded; %d failed",
         chunk_label,
         len(looked),
         len(consultations),
@@ -86,13 +99,11 @@ async def look_up_household_chunk(
 async def look_up_recipients(
     *,
     store_url: str,
-    registry_url: str,
+    registry: RecordingRegistry,
     benefit: str,
     period: str,
     as_of: date,
     subjects: Sequence[str],
-    run_id: str,
-    max_in_flight: int = 64,
 ) -> tuple[list[LetterToSend], int]:
     """Read the address of every granted subject whose letter is not yet written.
 
@@ -116,19 +127,15 @@ async def look_up_recipients(
         )
         != "written"
     ]
-    consultations: list[dict] = []
 
     async def person_of(insz: str) -> Person | Exception:
         try:
-            return await client.get_person(insz, as_of=as_of)
+            return await registry.client.get_person(insz, as_of=as_of)
         except RegistryError as exc:
             return exc
 
-    async with recording_client(
-        registry_url, run_id, consultations, max_in_flight
-    ) as client:
-        people = await asyncio.gather(*(person_of(d.subject) for d in pending))
-    store.record_consultations(consultations)
+    people = await asyncio.gather(*(person_of(d.subject) for d in pending))
+    store.record_consultations(registry.drain())
 
     letters, cases = [], {}
     for decision, person in zip(pending, people, strict=True):
@@ -150,7 +157,7 @@ async def look_up_recipients(
                 extra_credit=Decimal(decision.extra_credit_cents or 0) / 100,
             )
         )
-    opened, _ = store.sync_review_cases(benefit, period, run_id, cases)
+    opened, _ = store.sync_review_cases(benefit, period, registry.run_id, cases)
     logger.info(
         "recipients: %d letters to write, %d held back for review (%d new cases)",
         len(letters),
