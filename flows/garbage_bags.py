@@ -72,6 +72,8 @@ class RunSummary:
     already_granted: int = 0
     outcomes: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
+    registry_requests: int = 0
+    registry_failures: int = 0
     review_opened: int = 0
     review_closed: int = 0
     letters_written: int = 0
@@ -85,6 +87,8 @@ class RunSummary:
             "households": self.households,
             "looked_up": self.looked_up,
             "already_granted": self.already_granted,
+            "registry_requests": self.registry_requests,
+            "registry_requests_failed": self.registry_failures,
             **{f"outcome_{k}": v for k, v in sorted(self.outcomes.items())},
             "review_cases_opened": self.review_opened,
             "review_cases_closed": self.review_closed,
@@ -375,6 +379,8 @@ async def garbage_bags_flow(
                 subjects=quote(subjects),
             )
 
+    summary.registry_requests = gateway.requests
+    summary.registry_failures = gateway.failures
     if send_letters:
         publish = render_letters(
             quote(letters),

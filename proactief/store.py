@@ -218,26 +218,42 @@ class Store:
         return {case.subject: case for case in rows}
 
     def sync_review_cases(
-        self, benefit: str, period: str, run_id: str, cases: dict[str, dict]
+        self, benefit: str, period: str, run_id: str, cases: dict[str, dict | None]
     ) -> tuple[int, int]:
-        """Open a case for each new review subject; close those a run has settled.
+        """Bring the open review cases in line with what a run found.
 
-        `cases` maps every subject decided in this run that needs review to its
-        case fields. Subjects decided otherwise in this run are passed with None
-        and their open case is closed as settled by the run. Returns (opened, closed).
+        `cases` maps subjects decided in this run to the fields of the case they
+        need, or to None when they need none. A subject without an open case gets
+        one; an open case whose reasons changed is updated (one case per subject,
+        never two); the open case of a subject that needs none is closed as settled
+        by the run. Returns (opened, closed).
         """
         open_cases = self.open_review_cases(benefit, period)
-        new = [
-            {"benefit": benefit, "period": period, "run_id": run_id, **fields}
-            for subject, fields in cases.items()
-            if fields is not None and subject not in open_cases
-        ]
-        settled = [
-            open_cases[s].id for s, f in cases.items() if f is None and s in open_cases
-        ]
+        new, changed, settled = [], [], []
+        for subject, fields in cases.items():
+            case = open_cases.get(subject)
+            if fields is None:
+                if case is not None:
+                    settled.append(case.id)
+            elif case is None:
+                new.append(
+                    {"benefit": benefit, "period": period, "run_id": run_id, **fields}
+                )
+            elif case.reasons != fields["reasons"]:
+                changed.append((case.id, fields))
         with Session(self.engine) as session:
             if new:
                 session.execute(insert(ReviewCase), new)
+            for case_id, fields in changed:
+                session.execute(
+                    update(ReviewCase)
+                    .where(ReviewCase.id == case_id)
+                    .values(
+                        reasons=fields["reasons"],
+                        evidence=fields.get("evidence", "[]"),
+                        run_id=run_id,
+                    )
+                )
             if settled:
                 session.execute(
                     update(ReviewCase)

@@ -22,6 +22,9 @@ from proactief.publishing import LetterToSend, idempotency_key
 from proactief.store import Store
 from rules import garbage_bags
 
+# result codes of a request that was answered (with data or with "no data")
+_ANSWERED = frozenset({"0", "30001", "30003", "45008"})
+
 
 class RecordingRegistry:
     """One registry client for a whole run, noting a store row per request.
@@ -34,6 +37,8 @@ class RecordingRegistry:
     def __init__(self, registry_url: str, run_id: str, max_in_flight: int = 64):
         settings = Settings.from_env()
         self.run_id = run_id
+        self.requests = 0
+        self.failures = 0
         self._rows: list[dict] = []
         self.client = RegistryClient(
             registry_url,
@@ -47,6 +52,9 @@ class RecordingRegistry:
         row = dataclasses.asdict(consultation)
         row["run_id"] = self.run_id
         self._rows.append(row)
+        self.requests += 1
+        if row["result_code"] not in _ANSWERED:
+            self.failures += 1
 
     def drain(self) -> list[dict]:
         rows, self._rows = self._rows, []
@@ -82,14 +90,12 @@ async def look_up_household_chunk(
         measures=measures,
         may_qualify=lambda s, m: garbage_bags.may_qualify(s, m, on),
     )
-    consultations = registry.drain()
-    Store(database_url).record_consultations(consultations)
+    Store(database_url).record_consultations(registry.drain())
     failed = sum(1 for h in looked if h.failure)
     logger.info(
-        "%s: %d households looked up; %d registry requests recorded; %d failed",
+        "%s: %d households looked up, %d of them with a registry that kept failing",
         chunk_label,
         len(looked),
-        len(consultations),
         failed,
     )
     return looked
@@ -148,6 +154,7 @@ async def look_up_recipients(
                 "evidence": decision.evidence,
             }
             continue
+        cases[decision.subject] = None  # a case held back earlier is settled
         letters.append(
             LetterToSend(
                 subject=decision.subject,
@@ -161,7 +168,7 @@ async def look_up_recipients(
     logger.info(
         "recipients: %d letters to write, %d held back for review (%d new cases)",
         len(letters),
-        len(cases),
+        sum(1 for case in cases.values() if case),
         opened,
     )
     return letters, len(granted) - len(pending)

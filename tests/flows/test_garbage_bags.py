@@ -200,3 +200,110 @@ def test_artifacts_carry_counts_and_no_personal_data(city, january):
         assert person["last_name"] not in text
         for income in person["incomes"]:
             assert income["taxable_income"] not in text
+
+
+STATUS_NAMES = ("BIM_BVT", "LIVING_WAGES_PCSA_HELP", "GENT_PARKING_ADULT")
+
+
+def test_a_registry_that_keeps_failing_gives_review_cases_never_refusals(
+    city, tmp_path
+):
+    from proactief.magda.simulator import running_simulator
+
+    database = f"sqlite:///{tmp_path / 'store.db'}"
+    with running_simulator(city, latency_ms=1, fail_rate=0.3, seed=3) as faulty:
+        summary = _run(city, faulty, tmp_path / "out", database, JANUARY)
+    expected = expected_decisions(city, YEAR, JANUARY)
+    actual = read_decisions(tmp_path / "out" / "decisions.csv")
+    assert len(actual) == len(expected)  # nobody lost
+    failed = {
+        s
+        for s, d in actual.items()
+        if d["reasons"] in ("registry_failed", "status_unknown")
+    }
+    assert failed, "a 30 % fault rate should defeat some households' retries"
+    for want in expected.values():
+        got = actual[want.subject]
+        if want.subject in failed:
+            assert got["outcome"] == "review"
+        elif want.outcome == "granted" or got["outcome"] != "granted":
+            # a grant the registry could partly confirm is still a grant
+            assert (got["outcome"], got["amount"], got["reasons"]) == (
+                want.outcome,
+                want.amount,
+                want.reasons,
+            )
+    assert summary.outcomes["review"] >= len(failed)
+
+    # the next run, with the registry healthy again, settles every one of them
+    with running_simulator(city, latency_ms=1) as healthy:
+        _run(city, healthy, tmp_path / "out", database, JANUARY)
+    actual = read_decisions(tmp_path / "out" / "decisions.csv")
+    for want in expected.values():
+        got = actual[want.subject]
+        assert (got["outcome"], got["amount"], got["reasons"]) == (
+            want.outcome,
+            want.amount,
+            want.reasons,
+        )
+    open_cases = Store(database).open_review_cases("garbage-bags", "2027")
+    # one open case per review decision, with today's reasons; no stale ones
+    assert {s: c.reasons for s, c in open_cases.items()} == {
+        s: d["reasons"] for s, d in actual.items() if d["outcome"] == "review"
+    }
+
+
+def test_command_line_run_prints_no_personal_data(city, registry, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "proactief",
+            "run",
+            "garbage-bags",
+            "--year",
+            "2027",
+            "--as-of",
+            "2027-01-04",
+            "--city",
+            str(city),
+            "--registry",
+            registry,
+            "--out",
+            str(tmp_path / "out"),
+            "--database",
+            f"sqlite:///{tmp_path / 'store.db'}",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "granted in this run:" in output
+    people = [json.loads(line) for line in (city / "population.jsonl").open()]
+    leaks = []
+    for person in people:
+        if person["insz"] in output:
+            leaks.append("a national number")
+        if f" {person['last_name']} " in f" {output} ".replace("\n", " "):
+            leaks.append("a last name")
+        for income in person["incomes"]:
+            if income["taxable_income"] in output:
+                leaks.append("an income")
+    leaks += [name for name in STATUS_NAMES if name in output]
+    assert leaks == []
+
+    # the store keeps outcomes and reasons, never a status name or an income
+    raw = (tmp_path / "store.db").read_bytes()
+    assert not any(name.encode() in raw for name in STATUS_NAMES)
+    incomes = {i["taxable_income"] for p in people for i in p["incomes"]}
+    assert not any(amount.encode() in raw for amount in incomes)
