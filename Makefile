@@ -7,7 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install clean
+# The demo's Prefect runs are kept in var/prefect, so that `make ui` shows them.
+export PREFECT_HOME ?= $(CURDIR)/var/prefect
+
+.PHONY: demo test bench ui install clean
 
 $(STAMP): pyproject.toml requirements.lock scripts/install-system-packages
 	scripts/install-system-packages
@@ -23,6 +26,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+ui: $(STAMP)
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
 
 bench: $(STAMP)
 	$(BIN)/python bench/garbage_bags.py
