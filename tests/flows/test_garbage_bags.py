@@ -63,6 +63,11 @@ def test_yearly_run_decides_every_household_as_the_policy_says(city, january):
     reasons = Counter(r for e in expected.values() for r in e.reasons.split(","))
     assert reasons["reference_person_count"] >= 2
     assert reasons["address_missing"] >= 1
+    assert reasons["reference_address"] >= 1
+    assert reasons["member_deceased"] >= 1
+    people = [json.loads(line) for line in (city / "population.jsonl").open()]
+    assert any(p["birth_date"] >= "2000" for p in people)  # 2000+ check digits
+    assert any("-00" in p["birth_date"] for p in people)  # unknown birth dates
 
 
 def test_decisions_file_has_the_contract_columns(january):
