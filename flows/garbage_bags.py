@@ -11,17 +11,14 @@ so a status that reached the registry late is granted by the next run.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
@@ -29,12 +26,12 @@ from prefect.utilities.annotations import quote
 from proactief.config import Settings
 from proactief.errors import CohortError
 from proactief.households import LookedUpHousehold
-from proactief.insz import pseudonym
 from proactief.publishing import LetterToSend, PublishReport, publish_voucher_letters
 from proactief.quality import QualityReport
 from proactief.store import Store
 from rules import garbage_bags
 from rules.outcomes import Outcome, RuleDecision
+from tasks.decisions import publish_summary, record_decisions, write_decisions_file
 from tasks.households import check_households, read_household_cohort
 from tasks.registry import (
     RecordingRegistry,
@@ -44,16 +41,6 @@ from tasks.registry import (
 
 BENEFIT = garbage_bags.BENEFIT
 BRUSSELS = ZoneInfo("Europe/Brussels")
-DECISIONS_HEADER = [
-    "benefit",
-    "period",
-    "subject",
-    "outcome",
-    "category",
-    "amount",
-    "reasons",
-    "rule_version",
-]
 
 
 # Large inputs are passed to tasks inside `quote`: Prefect would otherwise walk every
@@ -140,7 +127,7 @@ def decide_households(
     return decided
 
 
-def _evidence(on: date, as_of: date, social_service: bool) -> str:
+def _evidence(on: date, as_of: date, *, social_service: bool) -> str:
     sources = [
         f"GeefGezinssamenstelling 02.02 on {on} as of {as_of}",
         f"GeefPersoon 02.02 as of {as_of}",
@@ -149,58 +136,6 @@ def _evidence(on: date, as_of: date, social_service: bool) -> str:
     if social_service:
         sources.append(f"social_service.csv on {on}")
     return json.dumps(sources)
-
-
-def _cents(amount: Decimal | None) -> int | None:
-    return None if amount is None else int(amount * 100)
-
-
-@task(name="record_decisions", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def record_decisions(
-    decided: list[tuple[LookedUpHousehold, RuleDecision]],
-    *,
-    store_url: str,
-    run_id: str,
-    year: int,
-    on: date,
-    as_of: date,
-    pseudonym_key: bytes,
-) -> tuple[int, int]:
-    """Store decisions and open or close review cases; returns (opened, closed)."""
-    store = Store(store_url)
-    period = str(year)
-    rows, cases = [], {}
-    for household, decision in decided:
-        ref = pseudonym(household.subject, pseudonym_key)
-        evidence = _evidence(on, as_of, True)
-        rows.append(
-            {
-                "benefit": BENEFIT,
-                "period": period,
-                "subject": household.subject,
-                "subject_ref": ref,
-                "outcome": decision.outcome.value,
-                "category": decision.category,
-                "amount_cents": _cents(decision.amount),
-                "extra_credit_cents": _cents(decision.extra_credit),
-                "reasons": ",".join(decision.reasons),
-                "evidence": evidence,
-                "rule_version": decision.rule_version,
-                "run_id": run_id,
-            }
-        )
-        cases[household.subject] = (
-            {
-                "subject": household.subject,
-                "subject_ref": ref,
-                "reasons": ",".join(decision.reasons),
-                "evidence": evidence,
-            }
-            if decision.outcome is Outcome.REVIEW
-            else None
-        )
-    store.save_decisions(rows)
-    return store.sync_review_cases(BENEFIT, period, run_id, cases)
 
 
 @task(name="render_letters", cache_policy=NO_CACHE)
@@ -232,57 +167,6 @@ def render_letters(
         report.already_sent,
     )
     return report
-
-
-@task(name="write_decisions_file", cache_policy=NO_CACHE)
-def write_decisions_file(
-    store_url: str, year: int, subjects: list[str], out_dir: str
-) -> str:
-    """OUT/decisions.csv: the current decision of every household of the cohort."""
-    decisions = Store(store_url).decisions(BENEFIT, str(year), subjects)
-    path = Path(out_dir) / "decisions.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
-        writer.writerow(DECISIONS_HEADER)
-        for subject in sorted(decisions):
-            d = decisions[subject]
-            amount = "" if d.amount_cents is None else f"{d.amount_cents / 100:.2f}"
-            writer.writerow(
-                [
-                    d.benefit,
-                    d.period,
-                    d.subject,
-                    d.outcome,
-                    d.category or "",
-                    amount,
-                    d.reasons,
-                    d.rule_version,
-                ]
-            )
-    tmp.replace(path)
-    return str(path)
-
-
-@task(name="publish_summary", cache_policy=NO_CACHE)
-def publish_summary(summary: RunSummary, store_url: str) -> None:
-    """A table artifact of counts, and the run's counts in the store."""
-    table = [{"measure": k, "count": v} for k, v in summary.counts().items()]
-    table += [
-        {"measure": f"reason {k}", "count": v}
-        for k, v in sorted(summary.reasons.items())
-    ]
-    create_table_artifact(
-        key=f"garbage-bags-{summary.year}",
-        table=table,
-        description=(
-            f"Garbage bags {summary.year}, look-up date {summary.as_of}: counts by"
-            " outcome and reason. No personal data."
-        ),
-    )
-    Store(store_url).finish_run(summary.run_id, "completed", summary.counts())
-    get_run_logger().info("summary: %s", summary.counts())
 
 
 @flow(name="garbage-bags", log_prints=False, persist_result=False)
@@ -355,13 +239,13 @@ async def garbage_bags_flow(
                 store.finish_run(run_id, "failed", summary.counts())
                 raise
             decided = decide_households(quote(looked), report, year)
+            evidence = _evidence(on, as_of, social_service=True)
             summary.review_opened, summary.review_closed = record_decisions(
-                quote(decided),
+                quote([(h.subject, d, evidence) for h, d in decided]),
+                benefit=BENEFIT,
+                period=period,
                 store_url=store_url,
                 run_id=run_id,
-                year=year,
-                on=on,
-                as_of=as_of,
                 pseudonym_key=settings.pseudonym_key,
             )
             for _, decision in decided:
@@ -397,6 +281,18 @@ async def garbage_bags_flow(
         summary.print_file = str(publish.print_file) if publish.print_file else None
     else:
         logger.warning("letters skipped: this run was started with send_letters off")
-    summary.decisions_file = write_decisions_file(store_url, year, subjects, out)
-    publish_summary(summary, store_url)
+    summary.decisions_file = write_decisions_file(
+        store_url, BENEFIT, period, quote(subjects), out
+    )
+    publish_summary(
+        key=f"garbage-bags-{year}",
+        description=(
+            f"Garbage bags {year}, look-up date {as_of}: counts by outcome and"
+            " reason, registry requests and letters. No personal data."
+        ),
+        counts=summary.counts(),
+        reasons=dict(summary.reasons),
+        store_url=store_url,
+        run_id=run_id,
+    )
     return summary

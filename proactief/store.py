@@ -182,6 +182,20 @@ class Store:
         wanted = None if subjects is None else set(subjects)
         return {d.subject: d for d in rows if wanted is None or d.subject in wanted}
 
+    def decisions_in(self, benefit: str, periods: Sequence[str]) -> list[Decision]:
+        """Every decision of a benefit in any of the given periods."""
+        if not periods:
+            return []
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(Decision).where(
+                        Decision.benefit == benefit,
+                        Decision.period.in_(list(periods)),
+                    )
+                ).all()
+            )
+
     def save_decisions(self, rows: Sequence[dict]) -> None:
         """Insert or replace decisions; a stored grant is never replaced."""
         if not rows:

@@ -1,0 +1,133 @@
+"""Tasks every benefit shares: storing decisions, the decisions file, the summary."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from proactief.insz import pseudonym
+from proactief.store import Store
+from rules.outcomes import Outcome, RuleDecision
+
+DECISIONS_HEADER = [
+    "benefit",
+    "period",
+    "subject",
+    "outcome",
+    "category",
+    "amount",
+    "reasons",
+    "rule_version",
+]
+
+
+def _cents(amount: Decimal | None) -> int | None:
+    return None if amount is None else int(amount * 100)
+
+
+@task(name="record_decisions", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def record_decisions(
+    decided: Sequence[tuple[str, RuleDecision, str]],
+    *,
+    benefit: str,
+    period: str,
+    store_url: str,
+    run_id: str,
+    pseudonym_key: bytes,
+) -> tuple[int, int]:
+    """Store (subject, decision, evidence) triples and bring the review cases in
+    line with them; returns the review cases (opened, closed)."""
+    store = Store(store_url)
+    rows, cases = [], {}
+    for subject, decision, evidence in decided:
+        ref = pseudonym(subject, pseudonym_key)
+        reasons = ",".join(decision.reasons)
+        rows.append(
+            {
+                "benefit": benefit,
+                "period": period,
+                "subject": subject,
+                "subject_ref": ref,
+                "outcome": decision.outcome.value,
+                "category": decision.category,
+                "amount_cents": _cents(decision.amount),
+                "extra_credit_cents": _cents(decision.extra_credit),
+                "reasons": reasons,
+                "evidence": evidence,
+                "rule_version": decision.rule_version,
+                "run_id": run_id,
+            }
+        )
+        cases[subject] = (
+            {
+                "subject": subject,
+                "subject_ref": ref,
+                "reasons": reasons,
+                "evidence": evidence,
+            }
+            if decision.outcome is Outcome.REVIEW
+            else None
+        )
+    store.save_decisions(rows)
+    return store.sync_review_cases(benefit, period, run_id, cases)
+
+
+@task(name="write_decisions_file", cache_policy=NO_CACHE)
+def write_decisions_file(
+    store_url: str,
+    benefit: str,
+    period: str,
+    subjects: Sequence[str],
+    out_dir: str,
+) -> str:
+    """OUT/decisions.csv: the current decision of every subject of the cohort."""
+    decisions = Store(store_url).decisions(benefit, period, subjects)
+    path = Path(out_dir) / "decisions.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(DECISIONS_HEADER)
+        for subject in sorted(decisions):
+            d = decisions[subject]
+            amount = "" if d.amount_cents is None else f"{d.amount_cents / 100:.2f}"
+            writer.writerow(
+                [
+                    d.benefit,
+                    d.period,
+                    d.subject,
+                    d.outcome,
+                    d.category or "",
+                    amount,
+                    d.reasons,
+                    d.rule_version,
+                ]
+            )
+    tmp.replace(path)
+    return str(path)
+
+
+@task(name="publish_summary", cache_policy=NO_CACHE)
+def publish_summary(
+    *,
+    key: str,
+    description: str,
+    counts: Mapping[str, int],
+    reasons: Mapping[str, int],
+    store_url: str,
+    run_id: str,
+) -> None:
+    """A table artifact of counts (nothing personal), and the counts in the store."""
+    table = [{"measure": k, "count": v} for k, v in counts.items()]
+    table += [
+        {"measure": f"reason {k}", "count": v} for k, v in sorted(reasons.items())
+    ]
+    create_table_artifact(key=key, table=table, description=description)
+    Store(store_url).finish_run(run_id, "completed", dict(counts))
+    get_run_logger().info("summary: %s", dict(counts))
