@@ -8,7 +8,9 @@ ProactiefError
 │   ├── RegistryRefused      the gateway refused the consumer, purpose or request
 │   └── RegistryAnswerError  an answer that cannot be read as MAGDA XML
 ├── CohortError              a cohort that cannot be decided (empty, mostly failing)
-└── RuleParameterError       a parameter file with no value for the requested date
+├── RuleParameterError       a parameter file with no value for the requested date
+└── PupilFileError           a file a school sent (pupil list, billing lines) that
+                             cannot be read at all
 
 Messages never carry a national number, a name or an amount: they may end up in a
 log line, a Prefect state message or an artifact. Where a subject must be named, use
@@ -54,3 +56,27 @@ class CohortError(ProactiefError):
 
 class RuleParameterError(ProactiefError):
     """A parameter file that has no value in force on the requested date."""
+
+
+class PupilFileError(ProactiefError):
+    """A file a school sent (pupil list, billing lines) that cannot be read at all.
+
+    The message is meant for the school: it says what is wrong, where (file, line,
+    column) and what to do. `reason` is a stable code for the same problem, `path`
+    the file as given, `line` and `column` where the problem is (when known).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        path: str,
+        line: int | None = None,
+        column: int | str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.path = path
+        self.line = line
+        self.column = column
