@@ -1,4 +1,10 @@
-"""`proactief city ...`: make a synthetic city folder from the command line."""
+"""`proactief city ...`: make a synthetic city folder, and its schools' files.
+
+- `proactief city generate --inhabitants N --seed S --out DIR` writes a city folder;
+- `proactief city school-files --city DIR --school-year 2026-2027 --check K --out DIR`
+  writes what each school of that city sends for check K: its pupil list and its
+  billing lines (`proactief.city.schools`).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from proactief.city.enrolment import CHECK_DAYS, SchoolYear
 from proactief.city.folder import write_city
 from proactief.city.generator import DEFAULT_YEAR, City, ProgressHook, generate_city
+from proactief.city.schools import write_school_files
 from proactief.errors import CityDataError
 
 logger = logging.getLogger(__name__)
@@ -68,7 +76,7 @@ def generate(
         ),
     ] = False,
 ) -> None:
-    """Write population.jsonl, residents.csv and social_service.csv for a city."""
+    """Write population.jsonl, residents.csv, social_service.csv and schools.csv."""
     console = Console(stderr=True)
     try:
         if inhabitants >= PROGRESS_FROM:
@@ -84,16 +92,71 @@ def generate(
         console.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(code=1) from exc
     households = len(city.households)
+    # a city of 900 or more holds the school tariff's case households as well
+    persons = sum(len(household.members) for household in city.households)
     logger.info(
         "city generated: %d persons, %d households, %d files",
-        inhabitants,
+        persons,
         households,
         len(written),
     )
     typer.echo(
-        f"city of {inhabitants} persons in {households} households"
+        f"city of {persons} persons in {households} households"
         f" (as of {city.reference_date.isoformat()}, seed {seed}) written to {out}:"
         f" {', '.join(path.name for path in written)}"
+    )
+
+
+@app.command("school-files")
+def school_files(
+    city_dir: Annotated[
+        Path,
+        typer.Option(
+            "--city", file_okay=False, help="The city folder the schools belong to."
+        ),
+    ],
+    school_year: Annotated[
+        str,
+        typer.Option(
+            "--school-year", help="The city's school year, for example 2026-2027."
+        ),
+    ],
+    check: Annotated[
+        int,
+        typer.Option(
+            "--check",
+            min=1,
+            max=len(CHECK_DAYS),
+            help="The check: 1=1 Sep, 2=1 Nov, 3=1 Jan, 4=1 Mar, 5=1 May, 6=1 Jun.",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", file_okay=False, help="Folder to write the files into."),
+    ],
+) -> None:
+    """Write each school's pupil list and billing lines for one check."""
+    console = Console(stderr=True)
+    try:
+        year = SchoolYear.parse(school_year)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--school-year") from exc
+    try:
+        written = write_school_files(city_dir, year, check, out)
+    except (CityDataError, ValueError) as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(code=1) from exc
+    day = year.check_date(check)
+    logger.info(
+        "school files written: school year %s, check %d, %d files",
+        year,
+        check,
+        len(written),
+    )
+    lists = sum(path.name.startswith("pupils-") for path in written)
+    typer.echo(
+        f"pupil lists and billing lines of {lists} schools for school year {year},"
+        f" check {check} ({day.isoformat()}), written to {out}"
     )
 
 

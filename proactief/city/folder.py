@@ -1,10 +1,14 @@
-"""The city folder: the three files a synthetic city is made of, written and read.
+"""The city folder: the four files a synthetic city is made of, written and read.
 
 | file | content |
 |---|---|
 | `population.jsonl` | one person a line, as the registries know them (DESIGN.md, "Synthetic city") |
 | `residents.csv` | the city's register extract on 1 January Y: `insz;household;position` |
 | `social_service.csv` | `insz;budget_guidance;budget_management;debt_mediation;since` |
+| `schools.csv` | the city's schools, daycare and after-school care: `school_id;school_name;kind` |
+
+A person's `school` is null, or where the child is enrolled:
+`{"school_id": "GENT-BS-004", "class": "L3", "since": "2026-09-01"}` (see `enrolment`).
 
 `residents.csv` lists who was registered in the city on the reference date: people who
 died before it, babies born after it and households that arrived after it are in
@@ -26,13 +30,15 @@ from datetime import date
 from pathlib import Path
 
 from proactief.city.addresses import MUNICIPALITY
+from proactief.city.enrolment import KINDS, School
 from proactief.city.generator import City, Inhabitant, ProgressHook
 from proactief.errors import CityDataError
 
 POPULATION_FILE = "population.jsonl"
 RESIDENTS_FILE = "residents.csv"
 SOCIAL_SERVICE_FILE = "social_service.csv"
-CITY_FILES = (POPULATION_FILE, RESIDENTS_FILE, SOCIAL_SERVICE_FILE)
+SCHOOLS_FILE = "schools.csv"
+CITY_FILES = (POPULATION_FILE, RESIDENTS_FILE, SOCIAL_SERVICE_FILE, SCHOOLS_FILE)
 
 RESIDENTS_HEADER = ("insz", "household", "position")
 SOCIAL_SERVICE_HEADER = (
@@ -42,6 +48,8 @@ SOCIAL_SERVICE_HEADER = (
     "debt_mediation",
     "since",
 )
+SCHOOLS_HEADER = ("school_id", "school_name", "kind")
+SCHOOL_KEYS = ("school_id", "class", "since")
 PERSON_KEYS = (
     "insz",
     "first_name",
@@ -60,6 +68,7 @@ PERSON_KEYS = (
 # `school` is written for everyone but read as optional: only pupils need it.
 
 _INSZ = re.compile(r"\d{11}")
+_SCHOOL_ID = re.compile(r"[A-Z0-9][A-Z0-9-]*")
 _POSITION = re.compile(r"\d{2}")
 
 
@@ -88,13 +97,14 @@ class SocialServiceRecord:
 def write_city(
     city: City, out_dir: Path, *, progress: ProgressHook | None = None
 ) -> list[Path]:
-    """Write the city's three files into `out_dir` (created if need be)."""
+    """Write the city's four files into `out_dir` (created if need be)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     people = sum(len(household.members) for household in city.households)
     population = out_dir / POPULATION_FILE
     residents = out_dir / RESIDENTS_FILE
     social_service = out_dir / SOCIAL_SERVICE_FILE
+    schools = out_dir / SCHOOLS_FILE
     with (
         population.open("w", encoding="utf-8", newline="\n") as people_out,
         residents.open("w", encoding="utf-8", newline="\n") as residents_out,
@@ -122,7 +132,11 @@ def write_city(
                 f"{entry.person.insz};{';'.join(str(int(flag)) for flag in flags)};"
                 f"{entry.since.isoformat()}\n"
             )
-    return [population, residents, social_service]
+    with schools.open("w", encoding="utf-8", newline="\n") as schools_out:
+        schools_out.write(";".join(SCHOOLS_HEADER) + "\n")
+        for school in city.schools:
+            schools_out.write(f"{school.id};{school.name};{school.kind}\n")
+    return [population, residents, social_service, schools]
 
 
 def _iso(day: date | None) -> str | None:
@@ -172,7 +186,13 @@ def _person_record(person: Inhabitant) -> dict:
             }
             for income in person.incomes
         ],
-        "school": None,
+        "school": None
+        if person.school is None
+        else {
+            "school_id": person.school.school_id,
+            "class": person.school.class_name,
+            "since": person.school.since.isoformat(),
+        },
     }
 
 
@@ -295,3 +315,50 @@ def read_social_service(city_dir: Path | str) -> dict[str, SocialServiceRecord]:
             since=since_date,
         )
     return records
+
+
+def read_schools(city_dir: Path | str) -> list[School]:
+    """The city's schools, daycare centres and after-school care, in file order."""
+    path = _city_file(city_dir, SCHOOLS_FILE)
+    schools: list[School] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline().rstrip("\r\n")
+        if tuple(first.split(";")) != SCHOOLS_HEADER:
+            expected = ";".join(SCHOOLS_HEADER)
+            raise CityDataError(
+                f"{str(path)!r} line 1: expected the header {expected!r}"
+            )
+        for number, line in enumerate(handle, start=2):
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            fields = line.split(";")
+            if len(fields) != len(SCHOOLS_HEADER):
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: expected {len(SCHOOLS_HEADER)}"
+                    f" fields separated by ';', found {len(fields)}"
+                )
+            school_id, name, kind = fields
+            if not _SCHOOL_ID.fullmatch(school_id):
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: school_id {school_id!r} should be"
+                    " capitals, digits and dashes, like 'GENT-BS-001'"
+                )
+            if school_id in seen:
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: school_id {school_id!r} is listed"
+                    " twice; give each school its own id"
+                )
+            if kind not in KINDS:
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: kind {kind!r} is not one of"
+                    f" {', '.join(KINDS)}"
+                )
+            if not name.strip():
+                raise CityDataError(
+                    f"{str(path)!r} line {number}: school_name is empty"
+                )
+            seen.add(school_id)
+            schools.append(School(id=school_id, name=name, kind=kind))
+    return schools

@@ -55,6 +55,12 @@ in five, integration income (`LIVING_WAGES_PCSA_HELP`) for about 3 % of adults,
 disability parking cards (`GENT_PARKING_ADULT`, `GENT_PARKING_CHILD`) for a few,
 statuses that reach the registry days or weeks after they start, and two income years
 per adult (Y-3 and Y-2) with about 3 % of assessments missing per year.
+
+After all of those, a city of 900 or more inhabitants gets the households of the
+school tariff's cases (`TARIFF_CASE_PEOPLE` people more than asked for; the table is
+in `proactief.city.schools`), and then its schools and pupils (`enrolment`). Both
+draw from random streams of their own and number households and people after the
+others, so that they changed nobody who was there before them.
 """
 
 from __future__ import annotations
@@ -65,6 +71,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from proactief.city.addresses import SOCIAL_SERVICE_ADDRESS, AddressBook, Dwelling
+from proactief.city.enrolment import (
+    Enroller,
+    Enrolment,
+    School,
+    SchoolYear,
+    draw_schools,
+)
 from proactief.city.names import (
     Origin,
     draw_first_name,
@@ -77,6 +90,10 @@ from proactief.city.numbers import NumberIssuer
 
 DEFAULT_YEAR = 2027
 MAX_AGE = 99
+# From this size on a city holds the school tariff's cases (as it holds every rare
+# case three times), in this many people more than asked for.
+TARIFF_CASES_FROM = 900
+TARIFF_CASE_PEOPLE = 36
 
 REFERENCE = "01"
 SPOUSE = "02"
@@ -178,6 +195,7 @@ class Inhabitant:
     parents: list[Inhabitant] = field(default_factory=list)
     statuses: list[Status] = field(default_factory=list)
     incomes: list[IncomeAssessment] = field(default_factory=list)
+    school: Enrolment | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -204,16 +222,22 @@ class SocialServiceEntry:
 
 @dataclass
 class City:
-    """A generated city: its households in order, and the social service's file."""
+    """A generated city: its households in order, the social service's file and the
+    city's schools."""
 
     year: int
     seed: int
     households: list[Household]
     social_service: list[SocialServiceEntry]
+    schools: list[School] = field(default_factory=list)
 
     @property
     def reference_date(self) -> date:
         return date(self.year, 1, 1)
+
+    @property
+    def school_year(self) -> SchoolYear:
+        return SchoolYear.of_city(self.year)
 
     def people(self):
         for household in self.households:
@@ -238,7 +262,11 @@ def generate_city(
     progress: ProgressHook | None = None,
     address_book: AddressBook | None = None,
 ) -> City:
-    """Make a city of exactly `inhabitants` people, the same for the same arguments."""
+    """Make a city of `inhabitants` people, the same for the same arguments.
+
+    A city of `TARIFF_CASES_FROM` inhabitants or more holds `TARIFF_CASE_PEOPLE` more:
+    the households of the school tariff's cases, added after the others.
+    """
     if inhabitants < 1:
         raise ValueError(f"a city needs at least one inhabitant, not {inhabitants!r}")
     if not 1950 <= year <= 2090:
@@ -267,14 +295,21 @@ class _CityBuilder:
         real_style_numbers: bool,
         address_book: AddressBook,
         progress: ProgressHook | None,
+        stream: str = "",
+        issued: set[str] | None = None,
     ) -> None:
-        # a string seed hashes the same way in every process (unlike hash(tuple))
-        self.rng = random.Random(f"proactief-city:{seed}")
+        # a string seed hashes the same way in every process (unlike hash(tuple));
+        # parts added later draw from a `stream` of their own, so that the people
+        # drawn before them stay the same
+        self.rng = random.Random(f"proactief-city:{seed}{stream}")
         self.seed = seed
         self.year = year
         self.reference = date(year, 1, 1)
         self.addresses = address_book
-        self.issuer = NumberIssuer(self.rng, real_style=real_style_numbers)
+        self.real_style_numbers = real_style_numbers
+        self.issuer = NumberIssuer(
+            self.rng, real_style=real_style_numbers, issued=issued
+        )
         self.progress = progress
         self.minimum = 0
 
@@ -291,11 +326,15 @@ class _CityBuilder:
         self._add_incomes(people)
         self._finish_statuses(people)
         self._issue_numbers(people)
+        required_pupils: list[Inhabitant] = []
+        if inhabitants >= TARIFF_CASES_FROM:
+            required_pupils = self._add_tariff_cases(households)
         return City(
             year=self.year,
             seed=self.seed,
             households=households,
             social_service=social_service,
+            schools=self._add_schools(households, required_pupils),
         )
 
     def _report(self, phase: str, done: int, total: int) -> None:
@@ -1075,3 +1114,273 @@ class _CityBuilder:
             person.insz = self.issuer.issue(person.birth_date, person.sex)
             if count % 5000 == 0 or count == len(people):
                 self._report("numbers", count, len(people))
+
+    # ------------------------------------------------------------- schools, pupils
+
+    def _add_schools(
+        self, households: list[Household], required_pupils: list[Inhabitant]
+    ) -> list[School]:
+        rng = random.Random(f"proactief-city:{self.seed}/schools")
+        people = sum(len(household.members) for household in households)
+        schools = draw_schools(rng, people)
+        enroller = Enroller(rng, schools, SchoolYear.of_city(self.year))
+        enroller.enrol(households, always=required_pupils)
+        return schools
+
+    # ------------------------------------------------------------------ tariff cases
+
+    def _add_tariff_cases(self, households: list[Household]) -> list[Inhabitant]:
+        """Append the school tariff's case households; returns their pupils."""
+        cases = _CityBuilder(
+            seed=self.seed,
+            year=self.year,
+            real_style_numbers=self.real_style_numbers,
+            address_book=self.addresses,
+            progress=None,
+            stream="/tariff-cases",
+            issued=self.issuer.issued,
+        )
+        made, pupils = cases._make_tariff_cases()
+        for number, household in enumerate(made, start=len(households) + 1):
+            household.id = f"H{number:07d}"
+        cases._issue_numbers(
+            [person for household in made for person in household.members]
+        )
+        households.extend(made)
+        return pupils
+
+    def _make_tariff_cases(self) -> tuple[list[Household], list[Inhabitant]]:
+        """One household (two for co-parents) of each case in `schools`' table."""
+        # school year N/N+1 holds 1 January Y; its incomes of N-2 are those of Y-3
+        school_start = self.year - 1
+        made: list[Household] = []
+        pupils: list[Inhabitant] = []
+
+        def keep(household: Household, *children: Inhabitant) -> None:
+            self._settle_case(household)
+            made.append(household)
+            pupils.extend(children)
+
+        # a legal parent with integration income, living with the pupil
+        household, parent, child = self._case_single_parent("social_parent")
+        self._case_integration_income(
+            parent,
+            start=self._day_between(
+                self.reference - timedelta(days=4 * 365),
+                self.reference - timedelta(days=400),
+            ),
+        )
+        self._case_incomes(parent, self._low_income_cents())
+        keep(household, child)
+
+        # household incomes at the limits of low income A and B, split over two parents
+        for limit in (2_299_999, 2_300_000, 3_299_999, 3_300_000):
+            household, first, second, children = self._case_couple_family("income", 1)
+            share = self.rng.uniform(0.3, 0.7)
+            self._case_incomes(first, round(limit * share))
+            self._case_incomes(second, limit - round(limit * share))
+            keep(household, *children)
+
+        # no assessment of N-2 for the parent: once with integration income, once
+        # with no status at all (a family that came from abroad in N-1)
+        household, parent, child = self._case_single_parent("no_assessment_status")
+        self._case_integration_income(
+            parent,
+            start=self._day_between(
+                self.reference - timedelta(days=3 * 365),
+                self.reference - timedelta(days=500),
+            ),
+        )
+        self._case_incomes(parent, None, self._low_income_cents())
+        keep(household, child)
+        household, parent, child = self._case_single_parent("no_assessment")
+        self._case_incomes(parent, None, self._ordinary_income_cents())
+        keep(household, child)
+        household.since = self._day_between(
+            date(school_start - 1, 1, 15), date(school_start - 1, 6, 30)
+        )
+        for member in household.members:
+            member.address_since = max(household.since, member.born)
+
+        # the pupil lives with one parent; the other, on integration income, alone
+        household, parent, child = self._case_single_parent("co_parent")
+        other_household = self._household("single", household.origin)
+        other = self._person(
+            other_household,
+            REFERENCE,
+            "M" if parent.sex == "F" else "F",
+            max(24, self._age(parent) + round(self.rng.gauss(1.5, 3.0))),
+        )
+        child.parents = [parent, other]
+        self._case_incomes(parent, self._ordinary_income_cents())
+        self._case_integration_income(
+            other,
+            start=self._day_between(
+                self.reference - timedelta(days=3 * 365),
+                self.reference - timedelta(days=400),
+            ),
+        )
+        self._case_incomes(other, self._low_income_cents())
+        keep(household, child)
+        keep(other_household)
+
+        # a foster child: not related to the reference person, no legal parent
+        household = self._household("foster")
+        first, second = self._couple(household, round(self.rng.triangular(30, 52, 41)))
+        foster = self._person(
+            household,
+            NOT_RELATED,
+            self._sex(),
+            self.rng.randint(4, 11),
+            origin=draw_origin(self.rng),
+        )
+        for adult in (first, second):
+            self._case_incomes(adult, self._ordinary_income_cents())
+        keep(household, foster)
+
+        # a step-parent: the partner of the pupil's only legal parent, with an income
+        # that lifts the household from low income A into B
+        household = self._household("recomposed")
+        parent, partner = self._couple(
+            household, round(self.rng.triangular(27, 48, 37))
+        )
+        child = self._case_child(household, [parent])
+        parent_cents = self.rng.randint(900_000, 1_400_000)
+        partner_cents = self.rng.randint(
+            2_300_001 - parent_cents + 50_000, 3_299_999 - parent_cents - 50_000
+        )
+        self._case_incomes(parent, parent_cents)
+        self._case_incomes(partner, partner_cents)
+        keep(household, child)
+
+        # integration income from 15 December N, in the registry before 1 January:
+        # standard at checks 1 and 2, social from check 3 on
+        household, parent, child = self._case_single_parent("improves")
+        start = date(school_start, 12, 15)
+        self._case_integration_income(
+            parent,
+            start=start,
+            registered_on=start + timedelta(days=self.rng.randint(1, 10)),
+        )
+        self._case_incomes(parent, self._standard_income_cents())
+        keep(household, child)
+
+        # integration income that ends on 31 December N: social at checks 1 and 2,
+        # standard at check 3 if nothing kept the tariff
+        household, parent, child = self._case_single_parent("worsens")
+        self._case_integration_income(
+            parent,
+            start=self._day_between(
+                date(school_start - 1, 2, 1), date(school_start, 6, 30)
+            ),
+            end=date(school_start, 12, 31),
+        )
+        self._case_incomes(parent, self._standard_income_cents())
+        keep(household, child)
+
+        # three children of 12 or younger and a low income: the family discount
+        household, first, second, children = self._case_couple_family("family", 3)
+        total = self.rng.randint(1_500_000, 2_200_000)
+        share = round(total * self.rng.uniform(0.35, 0.65))
+        self._case_incomes(first, share)
+        self._case_incomes(second, total - share)
+        keep(household, *children)
+
+        return made, pupils
+
+    def _case_single_parent(
+        self, shape: str
+    ) -> tuple[Household, Inhabitant, Inhabitant]:
+        """A parent with one pupil whose other parent the register does not know."""
+        household = self._household("single_parent")
+        household.rare_case = f"tariff_case:{shape}"
+        parent = self._person(
+            household,
+            REFERENCE,
+            self._sex(0.8),
+            round(self.rng.triangular(26, 48, 36)),
+        )
+        return household, parent, self._case_child(household, [parent])
+
+    def _case_couple_family(
+        self, shape: str, children: int
+    ) -> tuple[Household, Inhabitant, Inhabitant, list[Inhabitant]]:
+        household = self._household("family")
+        household.rare_case = f"tariff_case:{shape}"
+        first, second = self._couple(household, round(self.rng.triangular(28, 50, 38)))
+        pupils = [self._case_child(household, [first, second]) for _ in range(children)]
+        return household, first, second, pupils
+
+    def _case_child(
+        self, household: Household, parents: list[Inhabitant]
+    ) -> Inhabitant:
+        """A child of kindergarten or primary age (4-11 on 1 January Y)."""
+        fathers = [parent for parent in parents if parent.sex == "M"]
+        name_giver = fathers[0] if fathers else parents[0]
+        youngest = min(self._age(parent) for parent in parents)
+        child = self._person(
+            household,
+            CHILD,
+            self._sex(),
+            self.rng.randint(4, max(4, min(11, youngest - 20))),
+            family_name=name_giver.family_name,
+            origin=name_giver.household.origin,
+        )
+        child.parents = list(parents)
+        return child
+
+    def _settle_case(self, household: Household) -> None:
+        """An address, lived at long enough for the pupils to start in September."""
+        self._settle(household)
+        earliest = max(
+            household.members[0].born + timedelta(days=20 * 365),
+            self.reference - timedelta(days=12 * 365),
+        )
+        latest = self.reference - timedelta(days=2 * 365)
+        household.since = self._day_between(min(earliest, latest), latest)
+        for member in household.members:
+            member.address_since = max(household.since, member.born)
+
+    def _case_integration_income(
+        self,
+        person: Inhabitant,
+        *,
+        start: date,
+        end: date | None = None,
+        registered_on: date | None = None,
+    ) -> None:
+        """Integration income, and the VT that comes with it, for the household."""
+        registered = registered_on or start + timedelta(days=self._lag())
+        person.statuses.append(Status(INTEGRATION_INCOME, start, end, registered))
+        for member in person.household.members:
+            member_start = max(start, member.born)
+            member.statuses.append(Status(VT, member_start, end, registered))
+
+    def _case_incomes(
+        self,
+        person: Inhabitant,
+        tariff_cents: int | None,
+        later_cents: int | None = None,
+    ) -> None:
+        """Assessments of Y-3 (the tariff's N-2; None for none) and of Y-2."""
+        if later_cents is None and tariff_cents is not None:
+            later_cents = round(tariff_cents * self.rng.lognormvariate(0.02, 0.1))
+        for income_year, cents in (
+            (self.year - 3, tariff_cents),
+            (self.year - 2, later_cents),
+        ):
+            if cents is None:
+                continue
+            person.incomes.append(
+                IncomeAssessment(income_year, cents, self._assessment_day(income_year))
+            )
+
+    def _low_income_cents(self) -> int:
+        return 0 if self.rng.random() < 0.4 else self.rng.randint(0, 600_000)
+
+    def _ordinary_income_cents(self) -> int:
+        return round(min(self.rng.lognormvariate(10.2, 0.35), 60_000.0) * 100)
+
+    def _standard_income_cents(self) -> int:
+        """A single earner's income above the low-income B limit."""
+        return self.rng.randint(3_450_000, 4_400_000)

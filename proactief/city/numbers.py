@@ -7,7 +7,8 @@ code handles ordinary numbers, never for data that leaves the machine.
 
 The serial (digits 7-9) is odd for men and even for women, as in the national
 register; the check digits follow the rule for people born in 2000 or later where it
-applies (`proactief.insz.check_digits`). Numbers are unique within a city.
+applies (`proactief.insz.check_digits`). Numbers are unique within a city: an issuer
+that adds people to a city made by another one is given the numbers issued so far.
 """
 
 from __future__ import annotations
@@ -20,10 +21,22 @@ from proactief.insz import TEST_MONTH_OFFSET, check_digits
 class NumberIssuer:
     """Issues unique national numbers for one city, drawing serials from its `rng`."""
 
-    def __init__(self, rng: random.Random, *, real_style: bool = False) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        *,
+        real_style: bool = False,
+        issued: set[str] | None = None,
+    ) -> None:
         self._rng = rng
         self._real_style = real_style
-        self._issued: set[str] = set()
+        # shared, not copied: two issuers of one city must never give the same number
+        self._issued: set[str] = issued if issued is not None else set()
+
+    @property
+    def issued(self) -> set[str]:
+        """The first nine digits of every number issued so far (shared, not a copy)."""
+        return self._issued
 
     def issue(self, birth_date: str, sex: str) -> str:
         """The number of someone born on `birth_date` (`YYYY-MM-DD`, `00` allowed)."""

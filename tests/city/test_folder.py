@@ -15,7 +15,7 @@ from proactief.city import (
     read_residents,
     read_social_service,
 )
-from proactief.city.folder import PERSON_KEYS
+from proactief.city.folder import PERSON_KEYS, SCHOOL_KEYS
 from proactief.errors import CityDataError
 from proactief.insz import is_test_number, validate
 
@@ -46,7 +46,10 @@ def test_files_are_utf8_without_byte_order_mark(small_city):
 def test_each_person_has_the_contract_keys_in_order(small_people):
     for person in small_people:
         assert list(person) == [*PERSON_KEYS, "school"]
-        assert person["school"] is None
+        if person["school"] is not None:
+            assert list(person["school"]) == list(SCHOOL_KEYS)
+            assert re.fullmatch(r"GENT-(BS|KDV)-\d{3}", person["school"]["school_id"])
+            date.fromisoformat(person["school"]["since"])
         if person["address"] is not None:
             assert list(person["address"]) == ADDRESS_KEYS
         for status in person["statuses"]:

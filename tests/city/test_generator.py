@@ -11,6 +11,7 @@ import pytest
 from proactief.city import generate_city, read_social_service, write_city
 from proactief.city.addresses import AddressBook
 from proactief.city.folder import CITY_FILES
+from proactief.city.generator import TARIFF_CASE_PEOPLE
 from proactief.insz import check_digits
 
 from .conftest import YEAR
@@ -54,10 +55,16 @@ def test_another_seed_gives_another_city(tmp_path):
     assert first != second
 
 
-@pytest.mark.parametrize("size", [1, 2, 7, 299, 2_000])
+@pytest.mark.parametrize("size", [1, 2, 7, 299, 899])
 def test_city_has_exactly_the_inhabitants_asked_for(size):
     city = generate_city(size, 3, year=YEAR)
     assert sum(1 for _ in city.people()) == size
+
+
+@pytest.mark.parametrize("size", [900, 2_000])
+def test_a_city_of_900_or_more_adds_the_tariff_case_people_to_those_asked_for(size):
+    city = generate_city(size, 3, year=YEAR)
+    assert sum(1 for _ in city.people()) == size + TARIFF_CASE_PEOPLE
 
 
 def test_city_needs_at_least_one_inhabitant():
