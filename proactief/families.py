@@ -18,16 +18,19 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 
-from rules.school_tariffs import Earner, Parent, PupilSituation
-
 from proactief.errors import RegistryError, RegistryUnavailable
 from proactief.facts import Household, Person
 from proactief.magda.client import RegistryClient
+from rules.school_tariffs import (
+    Earner,
+    Parent,
+    PupilSituation,
+    family_discount_max_age,
+)
 
 REFERENCE_PERSON = "01"
 PARTNER_POSITIONS = frozenset({"02", "22"})
 INTEGRATION_INCOME = "LIVING_WAGES_PCSA_HELP"
-CHILD_AGE_LIMIT = 12
 
 
 class _Unavailable(Exception):
@@ -142,10 +145,11 @@ async def look_up_pupil(
                 deceased=deceased,
             )
         )
+    limit = family_discount_max_age(on)
     young = sum(
         1
         for m in members
-        if (age := age_on(m.birth_date, on)) is not None and age <= CHILD_AGE_LIMIT
+        if (age := age_on(m.birth_date, on)) is not None and age <= limit
     )
     address = person.address
     result.situation = PupilSituation(

@@ -82,3 +82,71 @@ def print_summary(summary) -> None:
     typer.echo(f"  letters:     {summary.letters_dir}")
     if summary.print_file:
         typer.echo(f"  print file:  {summary.print_file}")
+
+
+@app.command("school-tariffs")
+def school_tariffs(
+    school_year: Annotated[str, typer.Option(help="School year, written 2026-2027.")],
+    check: Annotated[int, typer.Option(help="Check 1 to 6 of the school year.")],
+    pupils: Annotated[
+        list[Path], typer.Option(help="A pupil list as a school sends it; repeat.")
+    ],
+    city: Annotated[Path, typer.Option(help="Folder of the city (schools.csv).")],
+    registry: Annotated[str, typer.Option(help="Base URL of the registry gateway.")],
+    out: Annotated[Path, typer.Option(help="Folder for decisions, lists, invoices.")],
+    billing: Annotated[
+        list[Path] | None, typer.Option(help="Billing lines of a school; repeat.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Look-up date; default today.")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Store URL; default from the settings.")
+    ] = None,
+) -> None:
+    """Decide the school and childcare social tariff of one check, and write the
+    school lists and the invoices of its period."""
+    from flows.school_tariffs import school_tariffs_flow
+
+    try:
+        summary = asyncio.run(
+            school_tariffs_flow(
+                school_year=school_year,
+                check=check,
+                pupils=[str(p.resolve()) for p in pupils],
+                billing=[str(p.resolve()) for p in billing or []],
+                city=str(city.resolve()),
+                registry=registry,
+                out=str(out.resolve()),
+                as_of=_parse_date(as_of),
+                database=database,
+            )
+        )
+    except (ProactiefError, ValueError) as exc:
+        typer.secho(f"The run stopped: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    print_tariff_summary(summary)
+
+
+def print_tariff_summary(summary) -> None:
+    """Counts by outcome and category, and where the output is."""
+    typer.echo(
+        f"\nSchool tariffs {summary.school_year}, check {summary.check}"
+        f" (look-up date {summary.as_of})"
+    )
+    typer.echo(f"  pupils decided:               {summary.pupils}")
+    for category in ("social", "low_income_a", "low_income_b", "standard", "none"):
+        if summary.categories.get(category):
+            label = "review, no tariff yet" if category == "none" else category
+            typer.echo(f"  {label + ':':<30}{summary.categories[category]}")
+    typer.echo(f"  review cases opened:          {summary.review_opened}")
+    typer.echo(f"  lines rejected in the files:  {summary.lines_rejected}")
+    for name in summary.files_refused:
+        typer.echo(f"  file refused:                 {name}")
+    typer.echo(f"  school lists written:         {summary.lists_written}")
+    typer.echo(f"  invoices written:             {summary.invoices_written}")
+    typer.echo(f"  invoices already sent before: {summary.invoices_already_sent}")
+    typer.echo(f"  invoices held for review:     {summary.invoices_held}")
+    typer.echo(f"  decisions:     {summary.decisions_file}")
+    typer.echo(f"  school lists:  {summary.lists_dir}")
+    typer.echo(f"  invoices:      {summary.invoices_dir}")
