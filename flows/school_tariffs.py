@@ -94,15 +94,22 @@ def resolve_look_up_date(as_of: date | None) -> date:
     return moment.astimezone(BRUSSELS).date()
 
 
+def school_year_of(day: date) -> str:
+    """The school year a day falls in: 2026-2027 from 1 September 2026."""
+    first = day.year if day.month >= 9 else day.year - 1
+    return f"{first}-{first + 1}"
+
+
 @flow(name="school-tariffs", log_prints=False, persist_result=False)
 async def school_tariffs_flow(
-    school_year: str,
-    check: int,
-    pupils: list[str],
-    billing: list[str],
     city: str,
     registry: str,
     out: str,
+    check: int,
+    school_year: str | None = None,
+    pupils: list[str] | None = None,
+    billing: list[str] | None = None,
+    inbox: str | None = None,
     as_of: date | None = None,
     database: str | None = None,
     chunk_size: int = 500,
@@ -114,8 +121,13 @@ async def school_tariffs_flow(
     logger = get_run_logger()
     settings = Settings.from_env()
     store_url = database or settings.database_url
-    on = school_tariffs.check_reference_date(school_year, check)
     as_of = resolve_look_up_date(as_of)
+    school_year = school_year or school_year_of(as_of)
+    on = school_tariffs.check_reference_date(school_year, check)
+    pupils, billing = list(pupils or []), list(billing or [])
+    if inbox:
+        pupils += sorted(str(p) for p in Path(inbox).glob("pupils-*.csv"))
+        billing += sorted(str(p) for p in Path(inbox).glob("billing-*.csv"))
     if as_of < on:
         raise CohortError(
             f"the look-up date {as_of} lies before check {check}'s reference date"

@@ -86,7 +86,6 @@ def print_summary(summary) -> None:
 
 @app.command("school-tariffs")
 def school_tariffs(
-    school_year: Annotated[str, typer.Option(help="School year, written 2026-2027.")],
     check: Annotated[int, typer.Option(help="Check 1 to 6 of the school year.")],
     pupils: Annotated[
         list[Path], typer.Option(help="A pupil list as a school sends it; repeat.")
@@ -94,6 +93,10 @@ def school_tariffs(
     city: Annotated[Path, typer.Option(help="Folder of the city (schools.csv).")],
     registry: Annotated[str, typer.Option(help="Base URL of the registry gateway.")],
     out: Annotated[Path, typer.Option(help="Folder for decisions, lists, invoices.")],
+    school_year: Annotated[
+        str | None,
+        typer.Option(help="School year, written 2026-2027; default: the current."),
+    ] = None,
     billing: Annotated[
         list[Path] | None, typer.Option(help="Billing lines of a school; repeat.")
     ] = None,

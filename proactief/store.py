@@ -137,7 +137,9 @@ def make_engine(url: str) -> Engine:
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    # Bound parameters hold national numbers: keep them out of error messages,
+    # which end up in logs and in Prefect's state messages.
+    engine = create_engine(url, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     SQLModel.metadata.create_all(engine)

@@ -222,12 +222,15 @@ class PublishedSchoolDocuments:
 def _school_of_billing(
     billing_pupils: set[str], enrolled: dict[str, set[str]]
 ) -> str | None:
-    """The school whose pupil list holds most of a billing file's pupils."""
+    """The school whose pupil list holds most of a billing file's pupils, when it
+    holds more than half of them (a billing file names no school of its own)."""
     overlap = {
         school: len(billing_pupils & pupils) for school, pupils in enrolled.items()
     }
     best = max(overlap, key=lambda s: (overlap[s], s), default=None)
-    return best if best and overlap[best] else None
+    if best is None or 2 * overlap[best] <= len(billing_pupils):
+        return None
+    return best
 
 
 @task(name="publish_school_documents", cache_policy=NO_CACHE)
@@ -296,87 +299,89 @@ def publish_school_documents(
     recorded = store.documents(BENEFIT, period)
     pupil_sets = {school: set(p) for school, p in enrolled.items()}
     invoices, to_record, keys = [], [], []
+    billed: dict[tuple[str, str], list] = defaultdict(list)
     for billing in files.billing_files:
         school_id = _school_of_billing(set(billing.lines), pupil_sets)
         if school_id is None:
             report.billing_unmatched += len(billing.lines)
             logger.warning(
-                "billing file %s matches no pupil list: its lines are not invoiced",
+                "billing file %s matches no pupil list that was read: its lines"
+                " are not invoiced",
                 Path(billing.path).name,
             )
             continue
-        for insz, lines in sorted(billing.lines.items()):
-            decided_pupil = by_pupil.get(insz)
-            pupil = enrolled[school_id].get(insz)
-            if decided_pupil is None or pupil is None:
-                report.billing_unmatched += 1
-                continue
-            category = decided_pupil.decision.category
-            if category is None:
-                report.invoices_held_for_review += 1
-                continue
-            idempotency = f"{BENEFIT}:{period}:{school_id}:{insz}"
-            known = recorded.get(idempotency)
-            if known is not None and known.status == "written":
-                report.invoices_already_sent += 1
-                continue
-            shares = school_tariffs.discounts(
-                category, decided_pupil.family_discount, on
+        for insz, lines in billing.lines.items():
+            billed[(school_id, insz)].extend(lines)
+    for (school_id, insz), lines in sorted(billed.items()):
+        decided_pupil = by_pupil.get(insz)
+        pupil = enrolled[school_id].get(insz)
+        if decided_pupil is None or pupil is None:
+            report.billing_unmatched += 1
+            continue
+        category = decided_pupil.decision.category
+        if category is None:
+            report.invoices_held_for_review += 1
+            continue
+        idempotency = f"{BENEFIT}:{period}:{school_id}:{insz}"
+        known = recorded.get(idempotency)
+        if known is not None and known.status == "written":
+            report.invoices_already_sent += 1
+            continue
+        shares = school_tariffs.discounts(category, decided_pupil.family_discount, on)
+        invoice_lines = tuple(
+            InvoiceLine(
+                item=line.item,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount=shares[line.item],
+                amount=school_tariffs.price_line(
+                    line.item, line.quantity, line.unit_price, shares[line.item]
+                ),
             )
-            invoice_lines = tuple(
-                InvoiceLine(
-                    item=line.item,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    discount=shares[line.item],
-                    amount=school_tariffs.price_line(
-                        line.item, line.quantity, line.unit_price, shares[line.item]
-                    ),
-                )
-                for line in lines
+            for line in lines
+        )
+        reference = document_reference(
+            "SF",
+            f"{school_year}-{check}",
+            pseudonym(f"{insz}:{school_id}", key),
+        )
+        person = people.get(insz)
+        invoices.append(
+            Invoice(
+                reference=reference,
+                school_name=names[school_id],
+                school_id=school_id,
+                pupil_first_name=person.first_name if person else pupil.first_name,
+                pupil_last_name=person.last_name if person else pupil.last_name,
+                pupil_class=pupil.pupil_class,
+                address=person.address if person else None,
+                school_year=school_year,
+                check=check,
+                period_label=period_label(school_year, check),
+                category=category,
+                family_discount=decided_pupil.family_discount,
+                lines=invoice_lines,
+                total=school_tariffs.invoice_total(
+                    [line.amount for line in invoice_lines]
+                ),
+                invoice_date=issue_date,
+                due_date=issue_date + timedelta(days=PAYMENT_DAYS),
             )
-            reference = document_reference(
-                "SF",
-                f"{school_year}-{check}",
-                pseudonym(f"{insz}:{school_id}", key),
+        )
+        keys.append(idempotency)
+        if known is None:
+            to_record.append(
+                {
+                    "idempotency_key": idempotency,
+                    "benefit": BENEFIT,
+                    "period": period,
+                    "subject": insz,
+                    "kind": "invoice",
+                    "reference": reference,
+                    "path": str(out / "invoices" / f"{reference}.pdf"),
+                    "run_id": run_id,
+                }
             )
-            person = people.get(insz)
-            invoices.append(
-                Invoice(
-                    reference=reference,
-                    school_name=names[school_id],
-                    school_id=school_id,
-                    pupil_first_name=person.first_name if person else pupil.first_name,
-                    pupil_last_name=person.last_name if person else pupil.last_name,
-                    pupil_class=pupil.pupil_class,
-                    address=person.address if person else None,
-                    school_year=school_year,
-                    check=check,
-                    period_label=period_label(school_year, check),
-                    category=category,
-                    family_discount=decided_pupil.family_discount,
-                    lines=invoice_lines,
-                    total=school_tariffs.invoice_total(
-                        [line.amount for line in invoice_lines]
-                    ),
-                    invoice_date=issue_date,
-                    due_date=issue_date + timedelta(days=PAYMENT_DAYS),
-                )
-            )
-            keys.append(idempotency)
-            if known is None:
-                to_record.append(
-                    {
-                        "idempotency_key": idempotency,
-                        "benefit": BENEFIT,
-                        "period": period,
-                        "subject": insz,
-                        "kind": "invoice",
-                        "reference": reference,
-                        "path": str(out / "invoices" / f"{reference}.pdf"),
-                        "run_id": run_id,
-                    }
-                )
     store.record_documents(to_record)
     if invoices:
         render_invoices(invoices, out / "invoices")
