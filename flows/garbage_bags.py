@@ -64,6 +64,7 @@ class RunSummary:
     review_opened: int = 0
     review_closed: int = 0
     letters_written: int = 0
+    letters_held: int = 0
     letters_already_sent: int = 0
     letters_dir: str | None = None
     print_file: str | None = None
@@ -79,6 +80,7 @@ class RunSummary:
             **{f"outcome_{k}": v for k, v in sorted(self.outcomes.items())},
             "review_cases_opened": self.review_opened,
             "review_cases_closed": self.review_closed,
+            "letters_held_for_review": self.letters_held,
             "letters_written": self.letters_written,
             "letters_already_sent": self.letters_already_sent,
         }
@@ -108,7 +110,7 @@ def resolve_dates(year: int | None, as_of: date | None) -> tuple[int, date]:
     return year, as_of
 
 
-@task(name="decide_households", cache_policy=NO_CACHE)
+@task(name="decide_households", cache_policy=NO_CACHE, persist_result=False)
 def decide_households(
     looked: list[LookedUpHousehold], report: QualityReport, year: int
 ) -> list[tuple[LookedUpHousehold, RuleDecision]]:
@@ -138,7 +140,7 @@ def _evidence(on: date, as_of: date, *, social_service: bool) -> str:
     return json.dumps(sources)
 
 
-@task(name="render_letters", cache_policy=NO_CACHE)
+@task(name="render_letters", cache_policy=NO_CACHE, persist_result=False)
 def render_letters(
     letters: list[LetterToSend],
     *,
@@ -193,106 +195,110 @@ async def garbage_bags_flow(
     store = Store(store_url)
     run_id = store.start_run(BENEFIT, period, as_of, flow_run_id=flow_run.id)
     summary = RunSummary(run_id=run_id, year=year, as_of=as_of)
-    logger.info("garbage bags %s: reference date %s, look-up date %s", year, on, as_of)
-
-    cohort, measures = read_household_cohort(city, on)
-    summary.households = len(cohort)
-    if not cohort:
-        store.finish_run(run_id, "failed", {})
-        raise CohortError(
-            "the city's residents.csv holds no households: nothing to decide."
-            " Check the --city folder."
+    with store.run_failure_recorded(run_id, summary.counts):
+        logger.info(
+            "garbage bags %s: reference date %s, look-up date %s", year, on, as_of
         )
-    granted_before = {
-        s for s, d in store.decisions(BENEFIT, period).items() if d.outcome == "granted"
-    }
-    todo = [h for h in cohort if h.subject not in granted_before]
-    summary.already_granted = len(cohort) - len(todo)
 
-    async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
-        chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
-        gate = asyncio.Semaphore(parallel_chunks)
+        cohort, measures = read_household_cohort(city, on)
+        summary.households = len(cohort)
+        if not cohort:
+            raise CohortError(
+                "the city's residents.csv holds no households: nothing to decide."
+                " Check the --city folder."
+            )
+        granted_before = {
+            s
+            for s, d in store.decisions(BENEFIT, period).items()
+            if d.outcome == "granted"
+        }
+        todo = [h for h in cohort if h.subject not in granted_before]
+        summary.already_granted = len(cohort) - len(todo)
 
-        async def run_chunk(number: int, chunk):
-            async with gate:
-                return await look_up_household_chunk(
-                    quote(chunk),
-                    chunk_label=f"chunk {number}/{len(chunks)}",
+        async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
+            await gateway.probe(cohort[0].subject, as_of)
+            chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
+            gate = asyncio.Semaphore(parallel_chunks)
+
+            async def run_chunk(number: int, chunk):
+                async with gate:
+                    return await look_up_household_chunk(
+                        quote(chunk),
+                        chunk_label=f"chunk {number}/{len(chunks)}",
+                        registry=quote(gateway),
+                        on=on,
+                        as_of=as_of,
+                        measures=quote(measures),
+                        database_url=store_url,
+                    )
+
+            looked: list[LookedUpHousehold] = []
+            for part in await asyncio.gather(
+                *(run_chunk(n, c) for n, c in enumerate(chunks, start=1))
+            ):
+                looked.extend(part)
+            summary.looked_up = len(looked)
+
+            if looked:
+                report = check_households(quote(looked))
+                decided = decide_households(quote(looked), report, year)
+                evidence = _evidence(on, as_of, social_service=True)
+                summary.review_opened, summary.review_closed = record_decisions(
+                    quote([(h.subject, d, evidence) for h, d in decided]),
+                    benefit=BENEFIT,
+                    period=period,
+                    store_url=store_url,
+                    run_id=run_id,
+                    pseudonym_key=settings.pseudonym_key,
+                )
+                for _, decision in decided:
+                    summary.outcomes[decision.outcome.value] += 1
+                    summary.reasons.update(decision.reasons)
+
+            subjects = sorted({h.subject for h in cohort} | {h.subject for h in looked})
+            if send_letters:
+                letters, already_sent, held = await look_up_recipients(
+                    store_url=store_url,
                     registry=quote(gateway),
-                    on=on,
+                    benefit=BENEFIT,
+                    period=period,
                     as_of=as_of,
-                    measures=quote(measures),
-                    database_url=store_url,
+                    subjects=quote(subjects),
                 )
 
-        looked: list[LookedUpHousehold] = []
-        for part in await asyncio.gather(
-            *(run_chunk(n, c) for n, c in enumerate(chunks, start=1))
-        ):
-            looked.extend(part)
-        summary.looked_up = len(looked)
-
-        if looked:
-            try:
-                report = check_households(quote(looked))
-            except CohortError:
-                store.finish_run(run_id, "failed", summary.counts())
-                raise
-            decided = decide_households(quote(looked), report, year)
-            evidence = _evidence(on, as_of, social_service=True)
-            summary.review_opened, summary.review_closed = record_decisions(
-                quote([(h.subject, d, evidence) for h, d in decided]),
-                benefit=BENEFIT,
-                period=period,
+        summary.registry_requests = gateway.requests
+        summary.registry_failures = gateway.failures
+        if send_letters:
+            publish = render_letters(
+                quote(letters),
                 store_url=store_url,
                 run_id=run_id,
-                pseudonym_key=settings.pseudonym_key,
+                year=year,
+                out_dir=out,
+                letter_date=as_of,
+                voucher_key=settings.voucher_key,
             )
-            for _, decision in decided:
-                summary.outcomes[decision.outcome.value] += 1
-                summary.reasons.update(decision.reasons)
-
-        subjects = sorted({h.subject for h in cohort} | {h.subject for h in looked})
-        if send_letters:
-            letters, already_sent = await look_up_recipients(
-                store_url=store_url,
-                registry=quote(gateway),
-                benefit=BENEFIT,
-                period=period,
-                as_of=as_of,
-                subjects=quote(subjects),
+            summary.letters_written = publish.written
+            summary.letters_held = held
+            summary.letters_already_sent = already_sent + publish.already_sent
+            summary.letters_dir = str(publish.letters_dir)
+            summary.print_file = str(publish.print_file) if publish.print_file else None
+        else:
+            logger.warning(
+                "letters skipped: this run was started with send_letters off"
             )
-
-    summary.registry_requests = gateway.requests
-    summary.registry_failures = gateway.failures
-    if send_letters:
-        publish = render_letters(
-            quote(letters),
+        summary.decisions_file = write_decisions_file(
+            store_url, BENEFIT, period, quote(subjects), out
+        )
+        publish_summary(
+            key=f"garbage-bags-{year}",
+            description=(
+                f"Garbage bags {year}, look-up date {as_of}: counts by outcome and"
+                " reason, registry requests and letters. No personal data."
+            ),
+            counts=summary.counts(),
+            reasons=dict(summary.reasons),
             store_url=store_url,
             run_id=run_id,
-            year=year,
-            out_dir=out,
-            letter_date=as_of,
-            voucher_key=settings.voucher_key,
         )
-        summary.letters_written = publish.written
-        summary.letters_already_sent = already_sent + publish.already_sent
-        summary.letters_dir = str(publish.letters_dir)
-        summary.print_file = str(publish.print_file) if publish.print_file else None
-    else:
-        logger.warning("letters skipped: this run was started with send_letters off")
-    summary.decisions_file = write_decisions_file(
-        store_url, BENEFIT, period, quote(subjects), out
-    )
-    publish_summary(
-        key=f"garbage-bags-{year}",
-        description=(
-            f"Garbage bags {year}, look-up date {as_of}: counts by outcome and"
-            " reason, registry requests and letters. No personal data."
-        ),
-        counts=summary.counts(),
-        reasons=dict(summary.reasons),
-        store_url=store_url,
-        run_id=run_id,
-    )
     return summary

@@ -138,126 +138,129 @@ async def school_tariffs_flow(
     store = Store(store_url)
     run_id = store.start_run(BENEFIT, period, as_of, flow_run_id=flow_run.id)
     summary = TariffRunSummary(run_id, school_year, check, as_of)
-    logger.info(
-        "school tariffs %s check %d: reference date %s, look-up date %s",
-        school_year,
-        check,
-        on,
-        as_of,
-    )
-
-    files = read_school_files_task(city, pupils, billing)
-    summary.files_refused = [Path(r.path).name for r in files.refused]
-    summary.lines_rejected = sum(
-        len(f.rejected) for f in [*files.pupil_lists, *files.billing_files]
-    )
-    summary.review_opened += record_rejected_rows(
-        quote(files),
-        period=period,
-        store_url=store_url,
-        run_id=run_id,
-        key=settings.pseudonym_key,
-    )
-    cohort = sorted({p.insz for f in files.pupil_lists for p in f.pupils})
-    summary.pupils = len(cohort)
-    if not cohort:
-        store.finish_run(run_id, "failed", summary.counts())
-        raise CohortError(
-            "no pupil list could be used: "
-            + (
-                "; ".join(r.message for r in files.refused)
-                if files.refused
-                else "no pupil list was given"
-            )
-        )
-
-    chunks = [cohort[i : i + chunk_size] for i in range(0, len(cohort), chunk_size)]
-    gate = asyncio.Semaphore(parallel_chunks)
-    async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
-
-        async def run_chunk(number: int, chunk: list[str]):
-            async with gate:
-                return await look_up_pupil_chunk(
-                    quote(chunk),
-                    chunk_label=f"chunk {number}/{len(chunks)}",
-                    registry=quote(gateway),
-                    on=on,
-                    as_of=as_of,
-                    income_year=income_year,
-                    database_url=store_url,
-                )
-
-        looked = [
-            pupil
-            for part in await asyncio.gather(
-                *(run_chunk(n, c) for n, c in enumerate(chunks, start=1))
-            )
-            for pupil in part
-        ]
-    summary.registry_requests = gateway.requests
-    summary.registry_failures = gateway.failures
-
-    decided = decide_tariffs(
-        quote(looked),
-        school_year=school_year,
-        check=check,
-        previous=quote(previous_categories(store, school_year, check)),
-    )
-    on_evidence = {
-        p.pupil: evidence(
+    with store.run_failure_recorded(run_id, summary.counts):
+        logger.info(
+            "school tariffs %s check %d: reference date %s, look-up date %s",
+            school_year,
+            check,
             on,
             as_of,
-            income_year,
-            school_tariffs.income_band(school_tariffs.household_income(p.situation), on)
-            if p.situation
-            else None,
         )
-        for p in looked
-    }
-    opened, _ = record_decisions(
-        quote([(d.pupil, d.decision, on_evidence[d.pupil]) for d in decided]),
-        benefit=BENEFIT,
-        period=period,
-        store_url=store_url,
-        run_id=run_id,
-        pseudonym_key=settings.pseudonym_key,
-    )
-    summary.review_opened += opened
-    for d in decided:
-        summary.outcomes[d.decision.outcome.value] += 1
-        summary.categories[d.decision.category or "none"] += 1
-        summary.reasons.update(d.decision.reasons)
 
-    published = publish_school_documents(
-        quote(files),
-        quote(decided),
-        quote({p.pupil: p.person for p in looked if p.person}),
-        school_year=school_year,
-        check=check,
-        store_url=store_url,
-        run_id=run_id,
-        out_dir=out,
-        issue_date=as_of,
-        key=settings.pseudonym_key,
-    )
-    summary.lists_written = published.lists_written
-    summary.invoices_written = published.invoices_written
-    summary.invoices_already_sent = published.invoices_already_sent
-    summary.invoices_held = published.invoices_held_for_review
-    summary.lists_dir = published.lists_dir
-    summary.invoices_dir = published.invoices_dir
-    summary.decisions_file = write_decisions_file(
-        store_url, BENEFIT, period, quote(cohort), out
-    )
-    publish_summary(
-        key=f"school-tariffs-{school_year}-check{check}",
-        description=(
-            f"School tariffs {school_year}, check {check}, look-up date {as_of}:"
-            " counts by outcome, category and reason. No personal data."
-        ),
-        counts=summary.counts(),
-        reasons=dict(summary.reasons),
-        store_url=store_url,
-        run_id=run_id,
-    )
+        files = read_school_files_task(city, pupils, billing)
+        summary.files_refused = [Path(r.path).name for r in files.refused]
+        summary.lines_rejected = sum(
+            len(f.rejected) for f in [*files.pupil_lists, *files.billing_files]
+        )
+        summary.review_opened += record_rejected_rows(
+            quote(files),
+            period=period,
+            store_url=store_url,
+            run_id=run_id,
+            key=settings.pseudonym_key,
+        )
+        cohort = sorted({p.insz for f in files.pupil_lists for p in f.pupils})
+        summary.pupils = len(cohort)
+        if not cohort:
+            raise CohortError(
+                "no pupil list could be used: "
+                + (
+                    "; ".join(r.message for r in files.refused)
+                    if files.refused
+                    else "no pupil list was given"
+                )
+            )
+
+        chunks = [cohort[i : i + chunk_size] for i in range(0, len(cohort), chunk_size)]
+        gate = asyncio.Semaphore(parallel_chunks)
+        async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
+            await gateway.probe(cohort[0], as_of)
+
+            async def run_chunk(number: int, chunk: list[str]):
+                async with gate:
+                    return await look_up_pupil_chunk(
+                        quote(chunk),
+                        chunk_label=f"chunk {number}/{len(chunks)}",
+                        registry=quote(gateway),
+                        on=on,
+                        as_of=as_of,
+                        income_year=income_year,
+                        database_url=store_url,
+                    )
+
+            looked = [
+                pupil
+                for part in await asyncio.gather(
+                    *(run_chunk(n, c) for n, c in enumerate(chunks, start=1))
+                )
+                for pupil in part
+            ]
+        summary.registry_requests = gateway.requests
+        summary.registry_failures = gateway.failures
+
+        decided = decide_tariffs(
+            quote(looked),
+            school_year=school_year,
+            check=check,
+            previous=quote(previous_categories(store, school_year, check)),
+        )
+        on_evidence = {
+            p.pupil: evidence(
+                on,
+                as_of,
+                income_year,
+                school_tariffs.income_band(
+                    school_tariffs.household_income(p.situation), on
+                )
+                if p.situation
+                else None,
+            )
+            for p in looked
+        }
+        opened, _ = record_decisions(
+            quote([(d.pupil, d.decision, on_evidence[d.pupil]) for d in decided]),
+            benefit=BENEFIT,
+            period=period,
+            store_url=store_url,
+            run_id=run_id,
+            pseudonym_key=settings.pseudonym_key,
+        )
+        summary.review_opened += opened
+        for d in decided:
+            summary.outcomes[d.decision.outcome.value] += 1
+            summary.categories[d.decision.category or "none"] += 1
+            summary.reasons.update(d.decision.reasons)
+
+        published = publish_school_documents(
+            quote(files),
+            quote(decided),
+            quote({p.pupil: p.person for p in looked if p.person}),
+            school_year=school_year,
+            check=check,
+            store_url=store_url,
+            run_id=run_id,
+            out_dir=out,
+            issue_date=as_of,
+            key=settings.pseudonym_key,
+        )
+        summary.lists_written = published.lists_written
+        summary.invoices_written = published.invoices_written
+        summary.invoices_already_sent = published.invoices_already_sent
+        summary.invoices_held = published.invoices_held_for_review
+        summary.lists_dir = published.lists_dir
+        summary.invoices_dir = published.invoices_dir
+        summary.decisions_file = write_decisions_file(
+            store_url, BENEFIT, period, quote(cohort), out
+        )
+        publish_summary(
+            key=f"school-tariffs-{school_year}-check{check}",
+            description=(
+                f"School tariffs {school_year}, check {check}, look-up date {as_of}:"
+                " counts by outcome, category and reason. No personal data."
+            ),
+            counts=summary.counts(),
+            reasons=dict(summary.reasons),
+            store_url=store_url,
+            run_id=run_id,
+        )
     return summary

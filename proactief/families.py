@@ -18,7 +18,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 
-from proactief.errors import RegistryError, RegistryUnavailable
+from proactief.errors import InvalidInsz, RegistryError, RegistryUnavailable
 from proactief.facts import Household, Person
 from proactief.magda.client import RegistryClient
 from rules.school_tariffs import (
@@ -84,7 +84,7 @@ async def look_up_pupil(
             return await coroutine
         except RegistryUnavailable as exc:
             raise _Unavailable from exc
-        except RegistryError as exc:
+        except (RegistryError, InvalidInsz) as exc:
             return exc
 
     try:

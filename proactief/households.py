@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from proactief.cohort import CohortHousehold
-from proactief.errors import RegistryError, RegistryUnavailable
+from proactief.errors import InvalidInsz, RegistryError, RegistryUnavailable
 from proactief.facts import Person, SocialStatuses
 from proactief.magda.client import RegistryClient
 from rules.garbage_bags import HouseholdSituation, Member
@@ -61,6 +61,10 @@ async def look_up_household(
     result = LookedUpHousehold(entry.household, entry.subject)
     try:
         household = await client.get_household(entry.subject, on=on, as_of=as_of)
+    except InvalidInsz:
+        # a mistyped number in the city's own register: a person must look at it
+        result.failure = "national_number_invalid"
+        return result
     except RegistryUnavailable:
         result.failure = "registry_failed"
         return result
@@ -79,13 +83,13 @@ async def look_up_household(
             return await client.get_social_statuses(
                 insz, status_names, on=on, as_of=as_of
             )
-        except RegistryError as exc:
+        except (RegistryError, InvalidInsz) as exc:
             return exc
 
     async def person_of(insz: str) -> Person | Exception:
         try:
             return await client.get_person(insz, as_of=as_of)
-        except RegistryError as exc:
+        except (RegistryError, InvalidInsz) as exc:
             return exc
 
     subject_person, *answers = await asyncio.gather(

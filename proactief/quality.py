@@ -131,8 +131,8 @@ def check_rows(
             f" registry (more than {max_failure_share:.0%}): the run stops so that"
             " reviewers are not flooded. Reasons: "
             + ", ".join(
-                f"{code} ×{n}" for code, n in sorted(report.reason_counts().items())
+                [f"{code} ×{n}" for code, n in sorted(report.reason_counts().items())]
+                + ([f"registry_failed ×{already_failed}"] if already_failed else [])
             )
-            + (f", registry_failed ×{already_failed}" if already_failed else "")
         )
     return report

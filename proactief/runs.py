@@ -14,6 +14,13 @@ from proactief.errors import ProactiefError
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 
 
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise typer.BadParameter(
+            f"{str(out)!r} is a file; give a folder for the output", param_hint="--out"
+        )
+
+
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None
@@ -42,6 +49,8 @@ def garbage_bags(
 ) -> None:
     """Decide free garbage bags for every household and write the letters."""
     from flows.garbage_bags import garbage_bags_flow
+
+    _check_out(out)
 
     if not (city / "residents.csv").is_file():
         raise typer.BadParameter(
@@ -76,6 +85,7 @@ def print_summary(summary) -> None:
             f"  {outcome + ' in this run:':<30}{summary.outcomes.get(outcome, 0)}"
         )
     typer.echo(f"  review cases opened:          {summary.review_opened}")
+    typer.echo(f"  letters held back for review: {summary.letters_held}")
     typer.echo(f"  letters written:              {summary.letters_written}")
     typer.echo(f"  letters already sent before:  {summary.letters_already_sent}")
     typer.echo(f"  decisions:   {summary.decisions_file}")
@@ -110,6 +120,8 @@ def school_tariffs(
     """Decide the school and childcare social tariff of one check, and write the
     school lists and the invoices of its period."""
     from flows.school_tariffs import school_tariffs_flow
+
+    _check_out(out)
 
     try:
         summary = asyncio.run(

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import cache
 
@@ -161,6 +162,21 @@ class Store:
             session.add(run)
             session.commit()
             return run.id
+
+    @contextmanager
+    def run_failure_recorded(
+        self, run_id: str, counts: Callable[[], dict[str, int]]
+    ) -> Iterator[None]:
+        """Mark the run failed, with its counts so far, when the block raises.
+
+        Without it a run that stopped on bad input or was interrupted would stay
+        'running' in the store for ever.
+        """
+        try:
+            yield
+        except BaseException:
+            self.finish_run(run_id, "failed", counts())
+            raise
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, int]) -> None:
         with Session(self.engine) as session:

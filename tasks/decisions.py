@@ -31,7 +31,13 @@ def _cents(amount: Decimal | None) -> int | None:
     return None if amount is None else int(amount * 100)
 
 
-@task(name="record_decisions", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(
+    name="record_decisions",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=2,
+    retry_delay_seconds=2,
+)
 def record_decisions(
     decided: Sequence[tuple[str, RuleDecision, str]],
     *,
@@ -78,7 +84,7 @@ def record_decisions(
     return store.sync_review_cases(benefit, period, run_id, cases)
 
 
-@task(name="write_decisions_file", cache_policy=NO_CACHE)
+@task(name="write_decisions_file", cache_policy=NO_CACHE, persist_result=False)
 def write_decisions_file(
     store_url: str,
     benefit: str,
@@ -113,7 +119,7 @@ def write_decisions_file(
     return str(path)
 
 
-@task(name="publish_summary", cache_policy=NO_CACHE)
+@task(name="publish_summary", cache_policy=NO_CACHE, persist_result=False)
 def publish_summary(
     *,
     key: str,

@@ -13,7 +13,7 @@ from proactief.households import LookedUpHousehold
 from proactief.quality import QualityReport, check_rows
 
 
-@task(name="read_household_cohort", cache_policy=NO_CACHE)
+@task(name="read_household_cohort", cache_policy=NO_CACHE, persist_result=False)
 def read_household_cohort(
     city_dir: str, on: date
 ) -> tuple[list[CohortHousehold], dict[str, frozenset[str]]]:
@@ -28,7 +28,7 @@ def read_household_cohort(
     return cohort, measures
 
 
-@task(name="check_households", cache_policy=NO_CACHE)
+@task(name="check_households", cache_policy=NO_CACHE, persist_result=False)
 def check_households(looked: list[LookedUpHousehold]) -> QualityReport:
     """Run the household suite; a cohort that mostly fails stops the run here."""
     rows = [h.quality_row() for h in looked if not h.failure]

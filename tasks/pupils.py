@@ -36,7 +36,7 @@ FAMILY_DISCOUNT = "family_discount"
 PAYMENT_DAYS = 30
 
 
-@task(name="read_school_files", cache_policy=NO_CACHE)
+@task(name="read_school_files", cache_policy=NO_CACHE, persist_result=False)
 def read_school_files_task(
     city: str, pupil_paths: Sequence[str], billing_paths: Sequence[str]
 ) -> SchoolFiles:
@@ -59,7 +59,7 @@ def read_school_files_task(
     return files
 
 
-@task(name="record_rejected_rows", cache_policy=NO_CACHE)
+@task(name="record_rejected_rows", cache_policy=NO_CACHE, persist_result=False)
 def record_rejected_rows(
     files: SchoolFiles, *, period: str, store_url: str, run_id: str, key: bytes
 ) -> int:
@@ -79,7 +79,7 @@ def record_rejected_rows(
     return opened
 
 
-@task(name="look_up_pupils", cache_policy=NO_CACHE)
+@task(name="look_up_pupils", cache_policy=NO_CACHE, persist_result=False)
 async def look_up_pupil_chunk(
     chunk: Sequence[str],
     *,
@@ -118,7 +118,7 @@ class PupilDecision:
     family_discount: bool
 
 
-@task(name="decide_tariffs", cache_policy=NO_CACHE)
+@task(name="decide_tariffs", cache_policy=NO_CACHE, persist_result=False)
 def decide_tariffs(
     looked: Sequence[LookedUpPupil],
     *,
@@ -233,7 +233,7 @@ def _school_of_billing(
     return best
 
 
-@task(name="publish_school_documents", cache_policy=NO_CACHE)
+@task(name="publish_school_documents", cache_policy=NO_CACHE, persist_result=False)
 def publish_school_documents(
     files: SchoolFiles,
     decided: Sequence[PupilDecision],

@@ -14,7 +14,13 @@ from prefect.cache_policies import NO_CACHE
 
 from proactief.cohort import CohortHousehold
 from proactief.config import Settings
-from proactief.errors import RegistryError, RegistryUnavailable
+from proactief.errors import (
+    CohortError,
+    InvalidInsz,
+    RegistryError,
+    RegistryRefused,
+    RegistryUnavailable,
+)
 from proactief.facts import Person
 from proactief.households import LookedUpHousehold, look_up_households
 from proactief.magda.client import RegistryClient
@@ -36,6 +42,12 @@ class RecordingRegistry:
 
     def __init__(self, registry_url: str, run_id: str, max_in_flight: int = 64):
         settings = Settings.from_env()
+        if not registry_url.startswith(("http://", "https://")):
+            raise CohortError(
+                f"the registry URL {registry_url!r} needs a scheme, for example"
+                " http://127.0.0.1:8700"
+            )
+        self.url = registry_url
         self.run_id = run_id
         self.requests = 0
         self.failures = 0
@@ -56,6 +68,26 @@ class RecordingRegistry:
         if row["result_code"] not in _ANSWERED:
             self.failures += 1
 
+    async def probe(self, subject: str, as_of: date) -> None:
+        """One look-up before a run sends thousands: a registry that cannot be
+        reached or refuses us stops the run with a message that says so, instead
+        of turning every subject into a review case."""
+        try:
+            await self.client.get_person(subject, as_of=as_of)
+        except RegistryUnavailable as exc:
+            raise CohortError(
+                f"the registry at {self.url} does not answer (still {exc.code or 'failing'}"
+                " after every retry): check the --registry URL and that the"
+                " gateway or simulator is running, then start the run again"
+            ) from None
+        except RegistryRefused as exc:
+            raise CohortError(
+                f"the registry at {self.url} refused our requests (MAGDA code"
+                f" {exc.code}): check PROACTIEF_CONSUMER and PROACTIEF_PURPOSE"
+            ) from None
+        except (RegistryError, InvalidInsz):
+            pass  # an answer about this subject: the registry itself is fine
+
     def drain(self) -> list[dict]:
         rows, self._rows = self._rows, []
         return rows
@@ -68,7 +100,7 @@ class RecordingRegistry:
         await self.client.__aexit__(*exc_info)
 
 
-@task(name="look_up_households", cache_policy=NO_CACHE)
+@task(name="look_up_households", cache_policy=NO_CACHE, persist_result=False)
 async def look_up_household_chunk(
     chunk: Sequence[CohortHousehold],
     *,
@@ -101,7 +133,7 @@ async def look_up_household_chunk(
     return looked
 
 
-@task(name="look_up_recipients", cache_policy=NO_CACHE)
+@task(name="look_up_recipients", cache_policy=NO_CACHE, persist_result=False)
 async def look_up_recipients(
     *,
     store_url: str,
@@ -110,11 +142,11 @@ async def look_up_recipients(
     period: str,
     as_of: date,
     subjects: Sequence[str],
-) -> tuple[list[LetterToSend], int]:
+) -> tuple[list[LetterToSend], int, int]:
     """Read the address of every granted subject whose letter is not yet written.
 
-    Returns the letters to write and the number of granted subjects whose letter
-    was written by an earlier run.
+    Returns the letters to write, the number of granted subjects whose letter was
+    written by an earlier run, and the number held back for review.
 
     The address is read again just before the letter goes out (POLICY.md): a
     recipient who died or has no usable address by now gets a review case instead
@@ -171,7 +203,8 @@ async def look_up_recipients(
         sum(1 for case in cases.values() if case),
         opened,
     )
-    return letters, len(granted) - len(pending)
+    held = sum(1 for case in cases.values() if case)
+    return letters, len(granted) - len(pending), held
 
 
 def _undeliverable(person: Person | Exception) -> str | None:

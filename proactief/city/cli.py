@@ -91,6 +91,14 @@ def generate(
     except CityDataError as exc:
         console.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(code=1) from exc
+    except OSError as exc:
+        console.print(
+            f"error: cannot write the city to {str(out)!r}: {exc.strerror}; choose"
+            " a folder you can write to",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(code=1) from None
     households = len(city.households)
     # a city of 900 or more holds the school tariff's case households as well
     persons = sum(len(household.members) for household in city.households)

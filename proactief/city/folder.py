@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Self
 
 from proactief.city.addresses import MUNICIPALITY
 from proactief.city.enrolment import KINDS, School
@@ -209,10 +210,50 @@ def _city_file(city_dir: Path | str, name: str) -> Path:
     return path
 
 
+class _TextLines:
+    """A city file's lines as UTF-8 text, one at a time.
+
+    A byte that is not UTF-8 becomes a CityDataError naming the file and line.
+    Python's own UnicodeDecodeError carries the undecoded bytes around it, which
+    are national numbers and names: it must never reach a log or a traceback.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = path.open("rb")
+        self._number = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._handle.close()
+
+    def _decode(self, raw: bytes) -> str:
+        self._number += 1
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CityDataError(
+                f"{str(self.path)!r} line {self._number}, byte {exc.start + 1}: not"
+                " UTF-8 text (saved as Latin-1 or Windows-1252?); save the file as"
+                " UTF-8"
+            ) from None
+        return text.removeprefix("\ufeff") if self._number == 1 else text
+
+    def readline(self) -> str:
+        raw = self._handle.readline()
+        return self._decode(raw) if raw else ""
+
+    def __iter__(self) -> Iterator[str]:
+        for raw in self._handle:
+            yield self._decode(raw)
+
+
 def load_population(city_dir: Path | str) -> Iterator[dict]:
     """Stream the people of `population.jsonl`, one dict each, in file order."""
     path = _city_file(city_dir, POPULATION_FILE)
-    with path.open(encoding="utf-8-sig") as handle:
+    with _TextLines(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -222,7 +263,7 @@ def load_population(city_dir: Path | str) -> Iterator[dict]:
                 # exc's own message quotes the line: keep only the position
                 raise CityDataError(
                     f"{str(path)!r} line {number}: not valid JSON"
-                    f" ({exc.msg} at column {exc.colno})"
+                    f" ({exc.msg}, column {exc.colno})"
                 ) from None
             if not isinstance(person, dict):
                 raise CityDataError(
@@ -242,7 +283,7 @@ def load_population(city_dir: Path | str) -> Iterator[dict]:
 
 
 def _csv_rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with _TextLines(path) as handle:
         first = handle.readline().rstrip("\r\n")
         if tuple(first.split(";")) != header:
             raise CityDataError(
@@ -322,7 +363,7 @@ def read_schools(city_dir: Path | str) -> list[School]:
     path = _city_file(city_dir, SCHOOLS_FILE)
     schools: list[School] = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with _TextLines(path) as handle:
         first = handle.readline().rstrip("\r\n")
         if tuple(first.split(";")) != SCHOOLS_HEADER:
             expected = ";".join(SCHOOLS_HEADER)

@@ -43,7 +43,9 @@ def serve_command(
     city: Annotated[
         Path, typer.Option("--city", help="City folder with population.jsonl.")
     ],
-    port: Annotated[int, typer.Option("--port", help="TCP port to listen on.")] = 8088,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="TCP port to listen on.")
+    ] = 8088,
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on.")
     ] = "127.0.0.1",

@@ -533,11 +533,15 @@ def serve(
     started = time.perf_counter()
     city = load_city(city_dir)
     logger.info(
-        "loaded %d persons in %d households in %.1f s",
+        "loaded %d persons in %d households in %.1f s; serving on http://%s:%d",
         len(city.residents),
         len(city.households),
         time.perf_counter() - started,
+        host,
+        port,
     )
+    if not city.residents:
+        logger.warning("the city holds nobody: every look-up will answer 30003")
     app = create_app(city, config)
     # "auto" picks uvloop and httptools when they are installed, the pure-Python
     # loop and parser otherwise; the access log would double our own log line.

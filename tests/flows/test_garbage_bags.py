@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from flows.garbage_bags import garbage_bags_flow
-from proactief.errors import CohortError
+from proactief.errors import CityDataError, CohortError
 from proactief.store import Document, ReviewCase, Store
 
 from .conftest import YEAR
@@ -312,3 +312,55 @@ def test_command_line_run_prints_no_personal_data(city, registry, tmp_path):
     assert not any(name.encode() in raw for name in STATUS_NAMES)
     incomes = {i["taxable_income"] for p in people for i in p["incomes"]}
     assert not any(amount.encode() in raw for amount in incomes)
+
+
+def _city_copy(city: Path, target: Path) -> Path:
+    import shutil
+
+    shutil.copytree(city, target)
+    return target
+
+
+def test_a_mistyped_number_in_the_register_is_a_review_case_not_a_crash(
+    city, registry, tmp_path
+):
+    copy = _city_copy(city, tmp_path / "city")
+    lines = (copy / "residents.csv").read_text(encoding="utf-8").splitlines()
+    number, rest = lines[1].split(";", 1)
+    mistyped = number[:-1] + str((int(number[-1]) + 1) % 10)
+    lines[1] = f"{mistyped};{rest}"
+    (copy / "residents.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = asyncio.run(
+        garbage_bags_flow(
+            city=str(copy),
+            registry=registry,
+            out=str(tmp_path / "out"),
+            year=YEAR,
+            as_of=JANUARY,
+            database=f"sqlite:///{tmp_path / 's.db'}",
+            send_letters=False,
+        )
+    )
+    assert summary.reasons["national_number_invalid"] == 1
+    assert sum(summary.outcomes.values()) == summary.households
+
+
+def test_a_register_saved_as_latin1_is_refused_naming_the_line_not_the_people(
+    city, registry, tmp_path
+):
+    copy = _city_copy(city, tmp_path / "city")
+    with (copy / "residents.csv").open("ab") as handle:
+        handle.write("85073003328;H-Zoë;01\n".encode("latin-1"))
+    with pytest.raises(CityDataError) as raised:
+        _run(
+            copy, registry, tmp_path / "out", f"sqlite:///{tmp_path / 's.db'}", JANUARY
+        )
+    message = str(raised.value)
+    assert "not UTF-8" in message and "line" in message
+    assert "85073003328" not in message
+    people = [json.loads(line) for line in (city / "population.jsonl").open()]
+    assert not any(p["insz"] in message for p in people)
+    runs = Store(f"sqlite:///{tmp_path / 's.db'}")
+    from proactief.store import Run
+
+    assert runs.count(Run, status="failed") == 1  # not left 'running'
