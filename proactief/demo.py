@@ -1,8 +1,10 @@
-"""`proactief demo`: the garbage-bag run on a synthetic city, end to end.
+"""`proactief demo`: the batch benefits on a synthetic city, end to end.
 
 Generates the default city once (kept in var/demo-city between runs), starts the
-built-in registry simulator on a free 127.0.0.1 port, runs the `garbage-bags` flow,
-stops the simulator, and says what came out and where.
+built-in registry simulator on a free 127.0.0.1 port, runs the `garbage-bags` flow
+and check 1 of the school year's `school-tariffs` flow (the schools' pupil lists and
+billing lines are written into the city folder first), stops the simulator, and
+says what came out and where.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ DEMO_INHABITANTS = 20_000
 DEMO_SEED = 2027
 DEMO_YEAR = 2027
 DEMO_AS_OF = date(2027, 1, 4)
+DEMO_SCHOOL_YEAR = "2026-2027"  # the school year the demo city's 1 January lies in
+DEMO_CHECK_1_AS_OF = date(2026, 9, 4)
 MARKER = ".generated.json"
 
 
@@ -53,10 +57,12 @@ def demo(
     ),
     latency_ms: Annotated[int, typer.Option(help="Simulated registry latency.")] = 20,
 ) -> None:
-    """Run the garbage-bag benefit on the demo city, against the simulator."""
+    """Run garbage bags and school-tariff check 1 on the demo city."""
     from flows.garbage_bags import garbage_bags_flow
+    from flows.school_tariffs import school_tariffs_flow
+    from proactief.city.schools import write_school_files
     from proactief.magda.simulator import running_simulator
-    from proactief.runs import print_summary
+    from proactief.runs import print_summary, print_tariff_summary
 
     os.environ.setdefault(
         "PROACTIEF_DATABASE_URL", f"sqlite:///{Path('var/demo.db').resolve()}"
@@ -65,6 +71,9 @@ def demo(
     ensure_city(city, inhabitants, seed, DEMO_YEAR)
     log = Path("var/simulator.log").resolve()
     log.parent.mkdir(parents=True, exist_ok=True)
+    school_files = write_school_files(
+        city, DEMO_SCHOOL_YEAR, 1, city / "school-files" / "check1"
+    )
     with running_simulator(city, latency_ms=latency_ms, log_path=log) as url:
         typer.echo(f"Registry simulator answering at {url} (log: {log})")
         summary = asyncio.run(
@@ -76,7 +85,20 @@ def demo(
                 as_of=look_up,
             )
         )
+        tariffs = asyncio.run(
+            school_tariffs_flow(
+                city=str(city.resolve()),
+                registry=url,
+                out=str((out / "school-tariffs").resolve()),
+                check=1,
+                school_year=DEMO_SCHOOL_YEAR,
+                pupils=[str(p) for p in school_files if p.name.startswith("pupils-")],
+                billing=[str(p) for p in school_files if p.name.startswith("billing-")],
+                as_of=DEMO_CHECK_1_AS_OF,
+            )
+        )
     print_summary(summary)
+    print_tariff_summary(tariffs)
     typer.echo(
         "\nRun `make demo` again: nothing is sent twice. To see the runs in the"
         " Prefect UI, see the README (Operations)."

@@ -217,7 +217,7 @@ def test_bad_school_files_are_refused_or_rejected_without_stopping_the_others(
     pupils, billing = year["files"][1]
     good = Path(pupils[0])
     text = good.read_text(encoding="utf-8-sig")
-    header, first, second, *rest = text.splitlines()
+    header, first, second, *_ = text.splitlines()
     bad = tmp_path / "bad"
     bad.mkdir()
     files = {
