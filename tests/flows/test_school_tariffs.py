@@ -135,6 +135,17 @@ def test_a_category_improves_at_check_3_and_a_worse_situation_keeps_its_tariff(
         assert check3[pupil]["category"] == "social"
         assert "kept_from_earlier_check" in check3[pupil]["reasons"]
 
+    # the invoices of check 3's period carry the tariff of check 3
+    store = Store(f"sqlite:///{year['work'] / 'store.db'}")
+    invoices = store.documents("school-tariffs", f"{SCHOOL_YEAR}/3")
+    for pupil in [*improving, *worsening]:
+        paths = [d.path for d in invoices.values() if d.subject == pupil]
+        assert paths
+        for path in paths:
+            text = "".join(page.extract_text() for page in PdfReader(path).pages)
+            assert "Sociaal tarief" in text
+            assert "januari - februari 2027" in text
+
 
 def test_no_pupils_category_gets_worse_within_the_year(year):
     rank = {"social": 0, "low_income_a": 1, "low_income_b": 2, "standard": 3}
