@@ -9,9 +9,20 @@ from typing import Annotated
 
 import typer
 
-from proactief.errors import ProactiefError
+from proactief.errors import CityDataError, ProactiefError
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
+
+
+def _check_city(city: Path, *readers) -> None:
+    """Read the city's files before Prefect starts, so that a bad file gets one
+    clear line instead of a run that fails after seconds with tracebacks."""
+    for read in readers:
+        try:
+            read(city)
+        except CityDataError as exc:
+            typer.secho(f"The run did not start: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from None
 
 
 def _check_out(out: Path) -> None:
@@ -48,7 +59,8 @@ def garbage_bags(
     ] = None,
 ) -> None:
     """Decide free garbage bags for every household and write the letters."""
-    from flows.garbage_bags import garbage_bags_flow
+    from flows.garbage_bags import garbage_bags_flow, resolve_dates
+    from proactief.city import read_residents, read_social_service
 
     _check_out(out)
 
@@ -58,6 +70,13 @@ def garbage_bags(
             " `proactief city generate` or point --city at one",
             param_hint="--city",
         )
+    _check_city(city, read_residents, read_social_service)
+    if as_of is not None:
+        try:
+            resolve_dates(year, _parse_date(as_of))
+        except ProactiefError as exc:
+            typer.secho(f"The run did not start: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from None
     try:
         summary = asyncio.run(
             garbage_bags_flow(
@@ -120,8 +139,10 @@ def school_tariffs(
     """Decide the school and childcare social tariff of one check, and write the
     school lists and the invoices of its period."""
     from flows.school_tariffs import school_tariffs_flow
+    from proactief.city import read_schools
 
     _check_out(out)
+    _check_city(city, read_schools)
 
     try:
         summary = asyncio.run(
