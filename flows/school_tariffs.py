@@ -53,6 +53,8 @@ class TariffRunSummary:
     check: int
     as_of: date
     files_refused: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    billing_lines_not_invoiced: int = 0
     lines_rejected: int = 0
     pupils: int = 0
     outcomes: Counter = field(default_factory=Counter)
@@ -83,6 +85,7 @@ class TariffRunSummary:
             "invoices_written": self.invoices_written,
             "invoices_already_sent": self.invoices_already_sent,
             "invoices_held_for_review": self.invoices_held,
+            "billing_lines_not_invoiced": self.billing_lines_not_invoiced,
         }
 
 
@@ -149,6 +152,7 @@ async def school_tariffs_flow(
 
         files = read_school_files_task(city, pupils, billing)
         summary.files_refused = [Path(r.path).name for r in files.refused]
+        summary.refusals = [r.message for r in files.refused]
         summary.lines_rejected = sum(
             len(f.rejected) for f in [*files.pupil_lists, *files.billing_files]
         )
@@ -247,6 +251,7 @@ async def school_tariffs_flow(
         summary.invoices_written = published.invoices_written
         summary.invoices_already_sent = published.invoices_already_sent
         summary.invoices_held = published.invoices_held_for_review
+        summary.billing_lines_not_invoiced = published.billing_unmatched
         summary.lists_dir = published.lists_dir
         summary.invoices_dir = published.invoices_dir
         summary.decisions_file = write_decisions_file(

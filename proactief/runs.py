@@ -117,7 +117,10 @@ def print_summary(summary) -> None:
 def school_tariffs(
     check: Annotated[int, typer.Option(help="Check 1 to 6 of the school year.")],
     pupils: Annotated[
-        list[Path], typer.Option(help="A pupil list as a school sends it; repeat.")
+        list[Path],
+        typer.Option(
+            exists=True, dir_okay=False, help="A pupil list as a school sends it."
+        ),
     ],
     city: Annotated[Path, typer.Option(help="Folder of the city (schools.csv).")],
     registry: Annotated[str, typer.Option(help="Base URL of the registry gateway.")],
@@ -127,7 +130,8 @@ def school_tariffs(
         typer.Option(help="School year, written 2026-2027; default: the current."),
     ] = None,
     billing: Annotated[
-        list[Path] | None, typer.Option(help="Billing lines of a school; repeat.")
+        list[Path] | None,
+        typer.Option(exists=True, dir_okay=False, help="Billing lines of a school."),
     ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Look-up date; default today.")
@@ -140,9 +144,25 @@ def school_tariffs(
     school lists and the invoices of its period."""
     from flows.school_tariffs import school_tariffs_flow
     from proactief.city import read_schools
+    from rules.school_tariffs import check_reference_date
 
     _check_out(out)
     _check_city(city, read_schools)
+    if school_year is not None:
+        try:
+            reference = check_reference_date(school_year, check)
+        except ValueError as exc:
+            typer.secho(f"The run did not start: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from None
+        look_up = _parse_date(as_of)
+        if look_up is not None and look_up < reference:
+            typer.secho(
+                f"The run did not start: the look-up date {look_up} lies before"
+                f" check {check}'s reference date {reference}",
+                fg="red",
+                err=True,
+            )
+            raise typer.Exit(2)
 
     try:
         summary = asyncio.run(
@@ -162,6 +182,10 @@ def school_tariffs(
         typer.secho(f"The run stopped: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
     print_tariff_summary(summary)
+    if summary.files_refused:
+        # finished, but a school's file waits for a corrected copy: a scheduler
+        # must be able to tell this from a clean run
+        raise typer.Exit(3)
 
 
 def print_tariff_summary(summary) -> None:
@@ -177,8 +201,9 @@ def print_tariff_summary(summary) -> None:
             typer.echo(f"  {label + ':':<30}{summary.categories[category]}")
     typer.echo(f"  review cases opened:          {summary.review_opened}")
     typer.echo(f"  lines rejected in the files:  {summary.lines_rejected}")
-    for name in summary.files_refused:
-        typer.echo(f"  file refused:                 {name}")
+    typer.echo(f"  billing lines not invoiced:   {summary.billing_lines_not_invoiced}")
+    for message in summary.refusals:
+        typer.echo(f"  file refused: {message}")
     typer.echo(f"  school lists written:         {summary.lists_written}")
     typer.echo(f"  invoices written:             {summary.invoices_written}")
     typer.echo(f"  invoices already sent before: {summary.invoices_already_sent}")

@@ -219,16 +219,27 @@ class PublishedSchoolDocuments:
     per_school: dict[str, int] = field(default_factory=dict)
 
 
-def _school_of_billing(
-    billing_pupils: set[str], enrolled: dict[str, set[str]]
+def school_of_billing(
+    path: str, billing_pupils: set[str], enrolled: dict[str, set[str]]
 ) -> str | None:
-    """The school whose pupil list holds most of a billing file's pupils, when it
-    holds more than half of them (a billing file names no school of its own)."""
-    overlap = {
-        school: len(billing_pupils & pupils) for school, pupils in enrolled.items()
+    """The school a billing file belongs to (the contract's lines name none).
+
+    The file's name when it names exactly one school of the lists that were read
+    (`billing-GENT-BKO-001-check1.csv`); otherwise the list that fits its pupils
+    best (overlap over union: an after-school care's pupils are all pupils of a
+    school too, and must not be billed as the school's). None when no list fits
+    more than half.
+    """
+    named = [school for school in enrolled if school in Path(path).name]
+    if len(named) == 1:
+        return named[0]
+    fit = {
+        school: len(billing_pupils & pupils) / len(billing_pupils | pupils)
+        for school, pupils in enrolled.items()
+        if billing_pupils | pupils
     }
-    best = max(overlap, key=lambda s: (overlap[s], s), default=None)
-    if best is None or 2 * overlap[best] <= len(billing_pupils):
+    best = max(fit, key=lambda s: (fit[s], s), default=None)
+    if best is None or fit[best] <= 0.5:
         return None
     return best
 
@@ -300,23 +311,49 @@ def publish_school_documents(
     pupil_sets = {school: set(p) for school, p in enrolled.items()}
     invoices, to_record, keys = [], [], []
     billed: dict[tuple[str, str], list] = defaultdict(list)
+    unbilled: dict[str, dict] = {}
+
+    def hold(subject: str, reason: str, message: str) -> None:
+        unbilled[subject] = {
+            "subject": subject,
+            "subject_ref": pseudonym(subject, key),
+            "reasons": reason,
+            "evidence": json.dumps([message]),
+        }
+
     for billing in files.billing_files:
-        school_id = _school_of_billing(set(billing.lines), pupil_sets)
+        name = Path(billing.path).name
+        school_id = school_of_billing(billing.path, set(billing.lines), pupil_sets)
         if school_id is None:
-            report.billing_unmatched += len(billing.lines)
+            report.billing_unmatched += sum(len(v) for v in billing.lines.values())
+            hold(
+                name,
+                "billing_file_without_pupil_list",
+                f"{name}: geen leerlingenlijst van deze school kon gelezen worden;"
+                " de facturen van dit bestand wachten tot de lijst er is.",
+            )
             logger.warning(
                 "billing file %s matches no pupil list that was read: its lines"
-                " are not invoiced",
-                Path(billing.path).name,
+                " wait in a review case",
+                name,
             )
             continue
         for insz, lines in billing.lines.items():
+            if insz not in enrolled[school_id]:
+                report.billing_unmatched += len(lines)
+                hold(
+                    f"{name}:{lines[0].line}",
+                    "billing_pupil_not_on_list",
+                    f"{name}, regel {lines[0].line}: deze leerling staat niet (of"
+                    " niet correct) op de leerlingenlijst van de school.",
+                )
+                continue
             billed[(school_id, insz)].extend(lines)
     for (school_id, insz), lines in sorted(billed.items()):
         decided_pupil = by_pupil.get(insz)
         pupil = enrolled[school_id].get(insz)
         if decided_pupil is None or pupil is None:
-            report.billing_unmatched += 1
+            report.billing_unmatched += len(lines)
             continue
         category = decided_pupil.decision.category
         if category is None:
@@ -382,6 +419,7 @@ def publish_school_documents(
                     "run_id": run_id,
                 }
             )
+    store.sync_review_cases(BENEFIT, period, run_id, unbilled)
     store.record_documents(to_record)
     if invoices:
         render_invoices(invoices, out / "invoices")

@@ -169,6 +169,12 @@ def test_invoices_show_the_tariff_lines_and_a_total_equal_to_their_sum(city, yea
         if d.kind == "invoice"
     ]
     assert invoices and all(d.status == "written" for d in invoices)
+    # one invoice per pupil and school: after-school care bills under its own name
+    billed_schools = {
+        Path(p).name.removeprefix("billing-").removesuffix("-check1.csv")
+        for p in year["files"][1][1]
+    }
+    assert {d.idempotency_key.split(":")[2] for d in invoices} == billed_schools
     billing = {}
     for path in year["files"][1][1]:
         school = Path(path).name.removeprefix("billing-").removesuffix("-check1.csv")
@@ -271,6 +277,11 @@ def test_bad_school_files_are_refused_or_rejected_without_stopping_the_others(
     )
     rejected = {c.reasons for s, c in cases.items() if s.startswith("pupils-rows")}
     assert rejected == {"duplicate_pupil", "insz_invalid"}
+    # the billing lines of pupils missing from their school's list wait, visibly
+    left_out = Path(billing[0]).name
+    waiting = {c.reasons for s, c in cases.items() if s.startswith(left_out)}
+    assert waiting == {"billing_pupil_not_on_list"}
+    assert summary.billing_lines_not_invoiced > 0
     assert (
         Store(f"sqlite:///{tmp_path / 'store.db'}").count(ReviewCase, status="open")
         >= 2
