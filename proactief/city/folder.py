@@ -282,7 +282,11 @@ def load_population(city_dir: Path | str) -> Iterator[dict]:
             yield person
 
 
-def _csv_rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(
+    path: Path, header: tuple[str, ...], *, insz_first: bool = True
+) -> Iterator[tuple[int, list[str]]]:
+    """The numbered rows of a `;` file with this header; with `insz_first`, each
+    row's first field must be a national number."""
     with _TextLines(path) as handle:
         first = handle.readline().rstrip("\r\n")
         if tuple(first.split(";")) != header:
@@ -299,7 +303,7 @@ def _csv_rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list[s
                     f"{str(path)!r} line {number}: expected {len(header)} fields"
                     f" separated by ';', found {len(fields)}"
                 )
-            if not _INSZ.fullmatch(fields[0]):
+            if insz_first and not _INSZ.fullmatch(fields[0]):
                 raise CityDataError(
                     f"{str(path)!r} line {number}: insz must be 11 digits"
                     " (keep leading zeros: write it as text, not as a number)"
@@ -363,43 +367,25 @@ def read_schools(city_dir: Path | str) -> list[School]:
     path = _city_file(city_dir, SCHOOLS_FILE)
     schools: list[School] = []
     seen: set[str] = set()
-    with _TextLines(path) as handle:
-        first = handle.readline().rstrip("\r\n")
-        if tuple(first.split(";")) != SCHOOLS_HEADER:
-            expected = ";".join(SCHOOLS_HEADER)
+    for number, fields in _csv_rows(path, SCHOOLS_HEADER, insz_first=False):
+        school_id, name, kind = fields
+        if not _SCHOOL_ID.fullmatch(school_id):
             raise CityDataError(
-                f"{str(path)!r} line 1: expected the header {expected!r}"
+                f"{str(path)!r} line {number}: school_id {school_id!r} should be"
+                " capitals, digits and dashes, like 'GENT-BS-001'"
             )
-        for number, line in enumerate(handle, start=2):
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            fields = line.split(";")
-            if len(fields) != len(SCHOOLS_HEADER):
-                raise CityDataError(
-                    f"{str(path)!r} line {number}: expected {len(SCHOOLS_HEADER)}"
-                    f" fields separated by ';', found {len(fields)}"
-                )
-            school_id, name, kind = fields
-            if not _SCHOOL_ID.fullmatch(school_id):
-                raise CityDataError(
-                    f"{str(path)!r} line {number}: school_id {school_id!r} should be"
-                    " capitals, digits and dashes, like 'GENT-BS-001'"
-                )
-            if school_id in seen:
-                raise CityDataError(
-                    f"{str(path)!r} line {number}: school_id {school_id!r} is listed"
-                    " twice; give each school its own id"
-                )
-            if kind not in KINDS:
-                raise CityDataError(
-                    f"{str(path)!r} line {number}: kind {kind!r} is not one of"
-                    f" {', '.join(KINDS)}"
-                )
-            if not name.strip():
-                raise CityDataError(
-                    f"{str(path)!r} line {number}: school_name is empty"
-                )
-            seen.add(school_id)
-            schools.append(School(id=school_id, name=name, kind=kind))
+        if school_id in seen:
+            raise CityDataError(
+                f"{str(path)!r} line {number}: school_id {school_id!r} is listed"
+                " twice; give each school its own id"
+            )
+        if kind not in KINDS:
+            raise CityDataError(
+                f"{str(path)!r} line {number}: kind {kind!r} is not one of"
+                f" {', '.join(KINDS)}"
+            )
+        if not name.strip():
+            raise CityDataError(f"{str(path)!r} line {number}: school_name is empty")
+        seen.add(school_id)
+        schools.append(School(id=school_id, name=name, kind=kind))
     return schools
