@@ -231,8 +231,13 @@ def test_a_registry_that_keeps_failing_gives_review_cases_never_refusals(
         got = actual[want.subject]
         if want.subject in failed:
             assert got["outcome"] == "review"
+        elif want.outcome == "granted" and got["outcome"] == "granted":
+            # a grant the registry could partly confirm is still a grant, with the
+            # same amount; a ground whose status could not be read is not listed
+            assert got["amount"] == want.amount
+            granted_on = set(got["reasons"].split(","))
+            assert granted_on and granted_on <= set(want.reasons.split(","))
         elif want.outcome == "granted" or got["outcome"] != "granted":
-            # a grant the registry could partly confirm is still a grant
             assert (got["outcome"], got["amount"], got["reasons"]) == (
                 want.outcome,
                 want.amount,
