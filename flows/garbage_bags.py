@@ -129,15 +129,16 @@ def decide_households(
     return decided
 
 
-def _evidence(on: date, as_of: date, *, social_service: bool) -> str:
-    sources = [
-        f"GeefGezinssamenstelling 02.02 on {on} as of {as_of}",
-        f"GeefPersoon 02.02 as of {as_of}",
-        f"GeefSociaalStatuut 03.00 on {on} as of {as_of}",
-    ]
-    if social_service:
-        sources.append(f"social_service.csv on {on}")
-    return json.dumps(sources)
+def _evidence(on: date, as_of: date) -> str:
+    """The sources a decision used and their dates: never what they said."""
+    return json.dumps(
+        [
+            f"GeefGezinssamenstelling 02.02 on {on} as of {as_of}",
+            f"GeefPersoon 02.02 as of {as_of}",
+            f"GeefSociaalStatuut 03.00 on {on} as of {as_of}",
+            f"social_service.csv on {on}",
+        ]
+    )
 
 
 @task(name="render_letters", cache_policy=NO_CACHE, persist_result=False)
@@ -242,7 +243,7 @@ async def garbage_bags_flow(
             if looked:
                 report = check_households(quote(looked))
                 decided = decide_households(quote(looked), report, year)
-                evidence = _evidence(on, as_of, social_service=True)
+                evidence = _evidence(on, as_of)
                 summary.review_opened, summary.review_closed = record_decisions(
                     quote([(h.subject, d, evidence) for h, d in decided]),
                     benefit=BENEFIT,

@@ -3,6 +3,7 @@ school lists and invoices."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -91,8 +92,6 @@ async def look_up_pupil_chunk(
     database_url: str,
 ) -> list[LookedUpPupil]:
     """Look up the families of one chunk of pupils."""
-    import asyncio
-
     looked = await asyncio.gather(
         *(
             look_up_pupil(
@@ -133,29 +132,26 @@ def decide_tariffs(
     for pupil in looked:
         earlier, earlier_discount = previous.get(pupil.pupil, (None, False))
         if pupil.failure:
-            situation = None
-            decision = RuleDecision(
-                Outcome.REVIEW, (pupil.failure,), version, category=earlier
-            )
+            # no facts to apply the rule to: keep the year's earlier tariff if
+            # there is one (never worse), else a reviewer decides
             if earlier:
-                decision = RuleDecision(
-                    Outcome.GRANTED
-                    if earlier != school_tariffs.Category.STANDARD
-                    else Outcome.NOT_GRANTED,
-                    ("kept_from_earlier_check", pupil.failure),
-                    version,
-                    category=earlier,
+                outcome = (
+                    Outcome.NOT_GRANTED
+                    if earlier == school_tariffs.Category.STANDARD
+                    else Outcome.GRANTED
                 )
+                reasons = ("kept_from_earlier_check", pupil.failure)
+            else:
+                outcome, reasons = Outcome.REVIEW, (pupil.failure,)
+            decision = RuleDecision(outcome, reasons, version, category=earlier)
+            discount = earlier is not None and earlier_discount
         else:
-            situation = pupil.situation
-            decision = school_tariffs.decide(situation, school_year, check, earlier)
-        discount = False
-        if decision.category is not None and situation is not None:
-            discount = school_tariffs.family_discount(
-                situation, decision.category, on, previously=earlier_discount
+            decision = school_tariffs.decide(
+                pupil.situation, school_year, check, earlier
             )
-        elif decision.category is not None:
-            discount = earlier_discount
+            discount = decision.category is not None and school_tariffs.family_discount(
+                pupil.situation, decision.category, on, previously=earlier_discount
+            )
         if discount:
             decision = RuleDecision(
                 decision.outcome,
