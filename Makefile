@@ -38,6 +38,7 @@ ui: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/garbage_bags.py
+	$(BIN)/python bench/desk_check.py
 
 clean:
 	rm -rf $(VENV) var out

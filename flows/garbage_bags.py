@@ -208,11 +208,8 @@ async def garbage_bags_flow(
                 "the city's residents.csv holds no households: nothing to decide."
                 " Check the --city folder."
             )
-        granted_before = {
-            s
-            for s, d in store.decisions(BENEFIT, period).items()
-            if d.outcome == "granted"
-        }
+        # granted by an earlier run, or decided by a reviewer: not looked up again
+        granted_before = set(store.final_decisions(BENEFIT, period))
         todo = [h for h in cohort if h.subject not in granted_before]
         summary.already_granted = len(cohort) - len(todo)
 

@@ -9,8 +9,10 @@ ProactiefError
 │   └── RegistryAnswerError  an answer that cannot be read as MAGDA XML
 ├── CohortError              a cohort that cannot be decided (empty, mostly failing)
 ├── RuleParameterError       a parameter file with no value for the requested date
-└── PupilFileError           a file a school sent (pupil list, billing lines) that
-                             cannot be read at all
+├── PupilFileError           a file a school sent (pupil list, billing lines) that
+│                            cannot be read at all
+├── ReviewCaseStateError     a review decision or reopening the case's state forbids
+└── AccountError             an account that cannot be created or changed as asked
 
 Messages never carry a national number, a name or an amount: they may end up in a
 log line, a Prefect state message or an artifact. Where a subject must be named, use
@@ -80,3 +82,12 @@ class PupilFileError(ProactiefError):
         self.path = path
         self.line = line
         self.column = column
+
+
+class ReviewCaseStateError(ProactiefError):
+    """A review case that cannot be decided or reopened in its present state
+    (already decided, not decided yet, or its letter or invoice already sent)."""
+
+
+class AccountError(ProactiefError):
+    """An account that cannot be created or changed as asked."""

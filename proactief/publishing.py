@@ -70,8 +70,13 @@ def publish_voucher_letters(
     letter_date: date,
     voucher_key: bytes,
     processes: int | None = None,
+    print_name: str | None = None,
 ) -> PublishReport:
-    """Write each letter not yet written, once; join this run's letters for print."""
+    """Write each letter not yet written, once; join this run's letters for print.
+
+    The print file is `letters/print/run-<run id>.pdf`, or `print_name` for a run
+    that publishes more than one period into the same folder.
+    """
     letters_dir = out_dir / "letters"
     report = PublishReport(letters_dir=letters_dir)
     recorded = store.documents(benefit, period)
@@ -126,5 +131,7 @@ def publish_voucher_letters(
     report.written = len(paths)
     print_dir = letters_dir / "print"
     print_dir.mkdir(parents=True, exist_ok=True)
-    report.print_file = merge_pdfs(paths, print_dir / f"run-{run_id[:12]}.pdf")
+    report.print_file = merge_pdfs(
+        paths, print_dir / (print_name or f"run-{run_id[:12]}.pdf")
+    )
     return report

@@ -211,3 +211,138 @@ def print_tariff_summary(summary) -> None:
     typer.echo(f"  decisions:     {summary.decisions_file}")
     typer.echo(f"  school lists:  {summary.lists_dir}")
     typer.echo(f"  invoices:      {summary.invoices_dir}")
+
+
+@app.command("publish-reviewed")
+def publish_reviewed(
+    registry: Annotated[str, typer.Option(help="Base URL of the registry gateway.")],
+    out: Annotated[Path, typer.Option(help="Folder for the letters and invoices.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Look-up date; default today.")
+    ] = None,
+    benefit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--benefit",
+            help="garbage-bags or school-tariffs; repeat for both; default: all.",
+        ),
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Store URL; default from the settings.")
+    ] = None,
+) -> None:
+    """Send the letters and invoices of the cases reviewers decided, once each."""
+    from flows.publish_reviewed import publish_reviewed_flow
+    from tasks.reviewed import check_benefits
+
+    _check_out(out)
+    look_up = _parse_date(as_of)
+    try:
+        benefits = list(check_benefits(benefit or None))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--benefit") from None
+    if not registry.startswith(("http://", "https://")):
+        raise typer.BadParameter(
+            f"{registry!r} needs a scheme, for example http://127.0.0.1:8700",
+            param_hint="--registry",
+        )
+    try:
+        summary = asyncio.run(
+            publish_reviewed_flow(
+                registry=registry,
+                out=str(out.resolve()),
+                database=database,
+                as_of=look_up,
+                benefits=benefits,
+            )
+        )
+    except ProactiefError as exc:
+        typer.secho(f"The run stopped: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    print_reviewed_summary(summary)
+
+
+def print_reviewed_summary(summary) -> None:
+    """Counts of the documents sent for reviewed cases, and where they are."""
+    typer.echo(f"\nReviewed cases published (look-up date {summary.as_of})")
+    typer.echo(f"  letters written:              {summary.letters_written}")
+    typer.echo(f"  invoices written:             {summary.invoices_written}")
+    typer.echo(f"  already sent before:          {summary.already_sent}")
+    typer.echo(f"  undeliverable, for review:    {summary.undeliverable}")
+    typer.echo(f"  letters:   {summary.letters_dir}")
+    typer.echo(f"  invoices:  {summary.invoices_dir}")
+
+
+@app.command("uitpas-renewal")
+def uitpas_renewal(
+    city: Annotated[
+        Path, typer.Option(help="Folder of the city (social_service.csv).")
+    ],
+    registry: Annotated[str, typer.Option(help="Base URL of the registry gateway.")],
+    out: Annotated[Path, typer.Option(help="Folder for decisions.csv.")],
+    year: Annotated[
+        int | None,
+        typer.Option(help="Year whose grants to renew; default: the look-up year."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Look-up date; default today.")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Store URL; default from the settings.")
+    ] = None,
+) -> None:
+    """Check everyone granted the UiTPAS opportunity tariff this year again, and
+    extend it to next year for those who still qualify."""
+    from flows.uitpas_renewal import resolve_dates, uitpas_renewal_flow
+    from proactief.city import read_social_service
+
+    _check_out(out)
+    if not (city / "social_service.csv").is_file():
+        raise typer.BadParameter(
+            f"{str(city)!r} holds no social_service.csv; generate a city with"
+            " `proactief city generate` or point --city at one",
+            param_hint="--city",
+        )
+    _check_city(city, read_social_service)
+    if as_of is not None:
+        try:
+            resolve_dates(year, _parse_date(as_of))
+        except ProactiefError as exc:
+            typer.secho(f"The run did not start: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from None
+    try:
+        summary = asyncio.run(
+            uitpas_renewal_flow(
+                city=str(city.resolve()),
+                registry=registry,
+                out=str(out.resolve()),
+                year=year,
+                as_of=_parse_date(as_of),
+                database=database,
+            )
+        )
+    except ProactiefError as exc:
+        typer.secho(f"The run stopped: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    print_renewal_summary(summary)
+
+
+def print_renewal_summary(summary) -> None:
+    """Counts of the renewal and where the output is: no personal data."""
+    typer.echo(
+        f"\nUiTPAS opportunity tariff: renewal of {summary.year} into"
+        f" {summary.year + 1} (look-up date {summary.as_of})"
+    )
+    granted = f"granted for {summary.year}:"
+    typer.echo(f"  {granted:<30}{summary.granted}")
+    typer.echo(f"  extended in an earlier run:   {summary.already_extended}")
+    typer.echo(f"  extended in this run:         {summary.extended}")
+    typer.echo(f"  no longer qualifying (review): {summary.no_longer_qualifying}")
+    typer.echo(f"  review in this run:           {summary.review}")
+    typer.echo(f"  review cases opened:          {summary.review_opened}")
+    typer.echo(f"  letters held back for review: {summary.letters_held}")
+    typer.echo(f"  letters written:              {summary.letters_written}")
+    typer.echo(f"  letters already sent before:  {summary.letters_already_sent}")
+    typer.echo(f"  decisions:   {summary.decisions_file}")
+    if summary.letters_dir:
+        typer.echo(f"  letters:     {summary.letters_dir}")

@@ -26,6 +26,8 @@ from sqlalchemy import event, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, UniqueConstraint, create_engine, select
 
+from proactief.errors import ReviewCaseStateError
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -123,6 +125,72 @@ class Consultation(ConsultationBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
+class AccountBase(SQLModel):
+    """A person who signs in to the web app, with one role.
+
+    Roles: desk (UiTPAS checks), reviewer (review queue), supervisor (review
+    queue, reopening, audit log) and admin (every page). The password is kept only
+    as an Argon2 hash; `failed_logins` counts wrong passwords in a row and
+    `locked_until` is set when they reach the limit.
+    """
+
+    username: str = Field(unique=True, index=True)
+    display_name: str
+    role: str
+    password_hash: str
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=_now)
+
+
+class Account(AccountBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class WebSessionBase(SQLModel):
+    """A signed-in browser. Only a hash of the session token is kept."""
+
+    token_hash: str = Field(unique=True, index=True)
+    username: str = Field(index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=_now)
+    last_seen_at: datetime = Field(default_factory=_now)
+    expires_at: datetime
+
+
+class WebSession(WebSessionBase, table=True):
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class AuditEventBase(SQLModel):
+    """One line of the audit log: who did what to which (pseudonymous) subject.
+
+    `detail` is a short code or phrase without personal data: no national
+    number, name, income or status name.
+    """
+
+    at: datetime = Field(default_factory=_now, index=True)
+    actor: str = Field(index=True)
+    action: str = Field(index=True)
+    benefit: str | None = None
+    subject_ref: str | None = None
+    outcome: str | None = None
+    detail: str = ""
+
+
+class AuditEvent(AuditEventBase, table=True):
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+REVIEWER_RULE_PREFIX = "review:"
+# Up to this many subjects are looked up with IN (...); more, and the period's
+# decisions are read whole and filtered (one query, whatever the cohort's size).
+_IN_LIMIT = 900
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -192,12 +260,15 @@ class Store:
         self, benefit: str, period: str, subjects: Iterable[str] | None = None
     ) -> dict[str, Decision]:
         """Current decisions of a benefit and period, by subject."""
+        wanted = None if subjects is None else set(subjects)
         with Session(self.engine) as session:
             query = select(Decision).where(
                 Decision.benefit == benefit, Decision.period == period
             )
+            if wanted is not None and len(wanted) <= _IN_LIMIT:
+                # a few subjects (a desk check, a chunk): ask for just those
+                query = query.where(Decision.subject.in_(sorted(wanted)))
             rows = session.exec(query).all()
-        wanted = None if subjects is None else set(subjects)
         return {d.subject: d for d in rows if wanted is None or d.subject in wanted}
 
     def decisions_in(self, benefit: str, periods: Sequence[str]) -> list[Decision]:
@@ -215,7 +286,8 @@ class Store:
             )
 
     def save_decisions(self, rows: Sequence[dict]) -> None:
-        """Insert or replace decisions; a stored grant is never replaced."""
+        """Insert or replace decisions; a stored grant, or a reviewer's decision,
+        is never replaced by a run."""
         if not rows:
             return
         benefit, period = rows[0]["benefit"], rows[0]["period"]
@@ -224,7 +296,7 @@ class Store:
         replace = [
             r
             for r in rows
-            if r["subject"] in existing and existing[r["subject"]].outcome != "granted"
+            if r["subject"] in existing and not is_final(existing[r["subject"]])
         ]
         with Session(self.engine) as session:
             if fresh:
@@ -236,6 +308,16 @@ class Store:
                     .values(**row)
                 )
             session.commit()
+
+    def final_decisions(
+        self, benefit: str, period: str, subjects: Iterable[str] | None = None
+    ) -> dict[str, Decision]:
+        """Decisions no run may change: grants, and whatever a reviewer decided."""
+        return {
+            s: d
+            for s, d in self.decisions(benefit, period, subjects).items()
+            if is_final(d)
+        }
 
     # review cases
     def open_review_cases(self, benefit: str, period: str) -> dict[str, ReviewCase]:
@@ -341,3 +423,338 @@ class Store:
             for column, value in where.items():
                 query = query.where(getattr(model, column) == value)
             return session.exec(query).one()
+
+    # review by a person
+    def review_case(self, case_id: int) -> ReviewCase | None:
+        with Session(self.engine) as session:
+            return session.get(ReviewCase, case_id)
+
+    def review_queue(
+        self,
+        *,
+        status: str = "open",
+        benefit: str | None = None,
+        reason: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[ReviewCase], int]:
+        """Cases in `status`, oldest first, optionally of one benefit and with
+        one reason code among their reasons; with the total that match."""
+        from sqlalchemy import func, or_
+
+        query = select(ReviewCase).where(ReviewCase.status == status)
+        if benefit:
+            query = query.where(ReviewCase.benefit == benefit)
+        if reason:
+            query = query.where(
+                or_(
+                    ReviewCase.reasons == reason,
+                    ReviewCase.reasons.startswith(f"{reason},"),
+                    ReviewCase.reasons.endswith(f",{reason}"),
+                    ReviewCase.reasons.contains(f",{reason},"),
+                )
+            )
+        with Session(self.engine) as session:
+            total = session.exec(
+                select(func.count()).select_from(query.subquery())
+            ).one()
+            rows = session.exec(
+                query.order_by(ReviewCase.created_at, ReviewCase.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+        return list(rows), total
+
+    def review_facets(self, status: str = "open") -> dict[str, dict[str, int]]:
+        """Counts of the cases in `status` by benefit and by reason code."""
+        from collections import Counter
+
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(ReviewCase.benefit, ReviewCase.reasons).where(
+                    ReviewCase.status == status
+                )
+            ).all()
+        benefits, reasons = Counter(), Counter()
+        for benefit, codes in rows:
+            benefits[benefit] += 1
+            reasons.update(c for c in codes.split(",") if c)
+        return {"benefits": dict(benefits), "reasons": dict(reasons)}
+
+    def decide_review_case(
+        self,
+        case_id: int,
+        *,
+        outcome: str,
+        decided_by: str,
+        motivation: str,
+        category: str | None = None,
+        amount_cents: int | None = None,
+        extra_credit_cents: int | None = None,
+        pseudonym_ref: str | None = None,
+    ) -> ReviewCase:
+        """Store a reviewer's decision on an open case, with who, when and why.
+
+        `granted` and `not_granted` become the subject's decision for the case's
+        benefit and period (a run never changes it afterwards); `handled` closes
+        a case that decides nobody's benefit (a school file that matched no list).
+        """
+        if outcome not in ("granted", "not_granted", "handled"):
+            raise ValueError(
+                f"a reviewer decides granted, not_granted or handled, not {outcome!r}"
+            )
+        if not motivation.strip():
+            raise ValueError("a reviewer's decision needs a written motivation")
+        now = _now()
+        with Session(self.engine) as session:
+            case = session.get(ReviewCase, case_id)
+            if case is None:
+                raise ReviewCaseStateError(f"review case {case_id} does not exist")
+            if case.status != "open":
+                raise ReviewCaseStateError(
+                    f"review case {case_id} is not open (it is {case.status})"
+                )
+            case.status = "decided"
+            case.resolution = outcome
+            case.decided_by = decided_by
+            case.motivation = motivation.strip()
+            case.closed_at = now
+            session.add(case)
+            if outcome != "handled":
+                values = {
+                    "outcome": outcome,
+                    "category": category,
+                    "amount_cents": amount_cents,
+                    "extra_credit_cents": extra_credit_cents,
+                    "reasons": case.reasons,
+                    "evidence": case.evidence,
+                    "rule_version": f"{REVIEWER_RULE_PREFIX}{case.id}",
+                    "run_id": case.run_id,
+                    "decided_at": now,
+                }
+                decision = session.exec(
+                    select(Decision).where(
+                        Decision.benefit == case.benefit,
+                        Decision.period == case.period,
+                        Decision.subject == case.subject,
+                    )
+                ).first()
+                if decision is None:
+                    session.add(
+                        Decision(
+                            benefit=case.benefit,
+                            period=case.period,
+                            subject=case.subject,
+                            subject_ref=pseudonym_ref or case.subject_ref,
+                            **values,
+                        )
+                    )
+                else:
+                    for field, value in values.items():
+                        setattr(decision, field, value)
+                    session.add(decision)
+            session.commit()
+            session.refresh(case)
+            return case
+
+    def reopen_review_case(self, case_id: int, note: str = "") -> ReviewCase:
+        """Open a decided case again (a supervisor's step).
+
+        Refused once the letter or invoice of a granted case went out: a sent
+        document cannot be taken back, a correction is a new decision.
+        """
+        with Session(self.engine) as session:
+            case = session.get(ReviewCase, case_id)
+            if case is None:
+                raise ReviewCaseStateError(f"review case {case_id} does not exist")
+            if case.status != "decided":
+                raise ReviewCaseStateError(
+                    f"review case {case_id} was not decided by a reviewer"
+                    f" (it is {case.status}): nothing to reopen"
+                )
+            sent = session.exec(
+                select(Document).where(
+                    Document.benefit == case.benefit,
+                    Document.period == case.period,
+                    Document.subject == case.subject,
+                    Document.status == "written",
+                )
+            ).first()
+            if sent is not None and case.resolution == "granted":
+                raise ReviewCaseStateError(
+                    f"review case {case_id}: its {sent.kind} was already sent"
+                    f" ({sent.reference}); it cannot be reopened"
+                )
+            case.status = "open"
+            case.resolution = None
+            case.decided_by = None
+            # why it was reopened, for the next reviewer; the audit log has who
+            case.motivation = note.strip() or None
+            case.closed_at = None
+            session.add(case)
+            decision = session.exec(
+                select(Decision).where(
+                    Decision.benefit == case.benefit,
+                    Decision.period == case.period,
+                    Decision.subject == case.subject,
+                )
+            ).first()
+            if decision is not None and decision.rule_version.startswith(
+                REVIEWER_RULE_PREFIX
+            ):
+                decision.outcome = "review"
+                decision.category = None
+                decision.amount_cents = None
+                decision.extra_credit_cents = None
+                decision.rule_version = f"reopened:{case.id}"
+                session.add(decision)
+            session.commit()
+            session.refresh(case)
+            return case
+
+    def decided_review_cases(
+        self, benefit: str | None = None, period: str | None = None
+    ) -> list[ReviewCase]:
+        """Cases a reviewer decided, oldest decision first."""
+        query = select(ReviewCase).where(ReviewCase.status == "decided")
+        if benefit:
+            query = query.where(ReviewCase.benefit == benefit)
+        if period:
+            query = query.where(ReviewCase.period == period)
+        with Session(self.engine) as session:
+            return list(
+                session.exec(query.order_by(ReviewCase.closed_at, ReviewCase.id)).all()
+            )
+
+    # audit
+    def audit(self, actor: str, action: str, **fields) -> None:
+        with Session(self.engine) as session:
+            session.add(AuditEvent(actor=actor, action=action, **fields))
+            session.commit()
+
+    def audit_events(
+        self,
+        *,
+        actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        action: str | None = None,
+        limit: int | None = 200,
+        offset: int = 0,
+    ) -> tuple[list[AuditEvent], int]:
+        """Audit events, newest first, with the total that match."""
+        from sqlalchemy import func
+
+        query = select(AuditEvent)
+        if actor:
+            query = query.where(AuditEvent.actor == actor)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        if since is not None:
+            query = query.where(AuditEvent.at >= since)
+        if until is not None:
+            query = query.where(AuditEvent.at < until)
+        with Session(self.engine) as session:
+            total = session.exec(
+                select(func.count()).select_from(query.subquery())
+            ).one()
+            query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            if limit is not None:
+                query = query.offset(offset).limit(limit)
+            return list(session.exec(query).all()), total
+
+    def count_audit_events(self, actor: str, action: str, since: datetime) -> int:
+        from sqlalchemy import func
+
+        with Session(self.engine) as session:
+            return session.exec(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(
+                    AuditEvent.actor == actor,
+                    AuditEvent.action == action,
+                    AuditEvent.at >= since,
+                )
+            ).one()
+
+    # held invoices (publish-reviewed; the model is HeldInvoice, at the end)
+    def hold_invoices(self, rows: Sequence[dict]) -> None:
+        """Keep what the invoices held for review need, one row per idempotency
+        key; a rerun of the check brings its row up to date (a corrected file)."""
+        if not rows:
+            return
+        keys = [row["idempotency_key"] for row in rows]
+        with Session(self.engine) as session:
+            known = set(
+                session.exec(
+                    select(HeldInvoice.idempotency_key).where(
+                        HeldInvoice.idempotency_key.in_(keys)
+                    )
+                ).all()
+            )
+            fresh = [row for row in rows if row["idempotency_key"] not in known]
+            if fresh:
+                session.execute(insert(HeldInvoice), fresh)
+            for row in rows:
+                if row["idempotency_key"] in known:
+                    session.execute(
+                        update(HeldInvoice)
+                        .where(HeldInvoice.idempotency_key == row["idempotency_key"])
+                        .values(**row, held_at=_now())
+                    )
+            session.commit()
+
+    def held_invoices(
+        self, benefit: str, period: str, subjects: Iterable[str] | None = None
+    ) -> list[HeldInvoice]:
+        """The invoices held for review in a benefit and period, by key order."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(HeldInvoice)
+                .where(HeldInvoice.benefit == benefit, HeldInvoice.period == period)
+                .order_by(HeldInvoice.idempotency_key)
+            ).all()
+        wanted = None if subjects is None else set(subjects)
+        return [row for row in rows if wanted is None or row.subject in wanted]
+
+
+def is_final(decision: Decision) -> bool:
+    """Whether no run may change this decision: a grant, or a reviewer's word."""
+    return decision.outcome == "granted" or decision.rule_version.startswith(
+        REVIEWER_RULE_PREFIX
+    )
+
+
+# Held invoices: what publish-reviewed needs to send an invoice a reviewer released.
+
+
+class HeldInvoiceBase(SQLModel):
+    """An invoice the school-tariffs flow held because the pupil had no tariff yet.
+
+    Keyed by the idempotency key the invoice gets when it is sent (its Document's
+    key), it keeps what the invoice needs besides the reviewer's tariff: the school,
+    the pupil's class, the billing lines as JSON (`item`, `quantity`, `unit_price`,
+    decimals as strings) and whether the family discount applies to a tariff it
+    combines with. No name or address (read from the registry when the invoice is
+    sent), no income, no status.
+    """
+
+    idempotency_key: str = Field(unique=True)
+    benefit: str
+    period: str = Field(index=True)
+    subject: str
+    subject_ref: str
+    school_year: str
+    check: int
+    school_id: str
+    school_name: str
+    pupil_class: str
+    family_discount: bool = False
+    lines: str = "[]"
+    run_id: str
+    held_at: datetime = Field(default_factory=_now)
+
+
+class HeldInvoice(HeldInvoiceBase, table=True):
+    __tablename__ = "held_invoice"
+    id: int | None = Field(default=None, primary_key=True)

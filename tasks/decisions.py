@@ -12,7 +12,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from proactief.insz import pseudonym
-from proactief.store import Store
+from proactief.store import REVIEWER_RULE_PREFIX, Store
 from rules.outcomes import Outcome, RuleDecision
 
 DECISIONS_HEADER = [
@@ -80,6 +80,16 @@ def record_decisions(
             if decision.outcome is Outcome.REVIEW
             else None
         )
+    # A reviewer's decision stands: the run neither replaces it nor opens its
+    # case again (a grant is never replaced either, see Store.save_decisions).
+    decided_by_reviewer = {
+        subject
+        for subject, decision in store.final_decisions(benefit, period, cases).items()
+        if decision.rule_version.startswith(REVIEWER_RULE_PREFIX)
+    }
+    if decided_by_reviewer:
+        rows = [r for r in rows if r["subject"] not in decided_by_reviewer]
+        cases = {s: c for s, c in cases.items() if s not in decided_by_reviewer}
     store.save_decisions(rows)
     return store.sync_review_cases(benefit, period, run_id, cases)
 

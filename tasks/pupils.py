@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -22,13 +23,14 @@ from proactief.documents.school_lists import (
     render_school_list_pdf,
     write_school_list_csv,
 )
+from proactief.facts import Address
 from proactief.families import LookedUpPupil, look_up_pupil
 from proactief.insz import pseudonym
 from proactief.publishing import document_reference
 from proactief.pupils import Pupil, SchoolFiles, read_school_files
 from proactief.schools import period_label, read_schools
 from proactief.store import Store
-from rules import school_tariffs
+from rules import parameters, school_tariffs
 from rules.outcomes import Outcome, RuleDecision
 from tasks.registry import RecordingRegistry
 
@@ -112,9 +114,17 @@ async def look_up_pupil_chunk(
 
 @dataclass(frozen=True, slots=True)
 class PupilDecision:
+    """A pupil's decision at one check, with the family discount it gives.
+
+    `held_family_discount` is for a pupil left without a tariff (review): whether
+    the family discount applies once a reviewer gives a tariff it combines with,
+    so that the invoice held meanwhile can be sent at the reviewer's tariff.
+    """
+
     pupil: str
     decision: RuleDecision
     family_discount: bool
+    held_family_discount: bool = False
 
 
 @task(name="decide_tariffs", cache_policy=NO_CACHE, persist_result=False)
@@ -159,7 +169,15 @@ def decide_tariffs(
                 decision.rule_version,
                 category=decision.category,
             )
-        decided.append(PupilDecision(pupil.pupil, decision, discount))
+        held_discount = False
+        if decision.category is None and pupil.situation is not None:
+            held_discount = any(
+                school_tariffs.family_discount(
+                    pupil.situation, category, on, previously=earlier_discount
+                )
+                for category in school_tariffs.CATEGORIES_BEST_FIRST
+            )
+        decided.append(PupilDecision(pupil.pupil, decision, discount, held_discount))
     return decided
 
 
@@ -186,6 +204,76 @@ def previous_categories(
 
 def period_of(school_year: str, check: int) -> str:
     return f"{school_year}/{check}"
+
+
+def invoice_key(period: str, school_id: str, insz: str) -> str:
+    """The idempotency key of a pupil's invoice of one period from one school."""
+    return f"{BENEFIT}:{period}:{school_id}:{insz}"
+
+
+def invoice_reference(
+    school_year: str, check: int, school_id: str, insz: str, key: bytes
+) -> str:
+    """The invoice's printed number and file name: pseudonymous, never an INSZ."""
+    return document_reference(
+        "SF", f"{school_year}-{check}", pseudonym(f"{insz}:{school_id}", key)
+    )
+
+
+def school_invoice(
+    *,
+    reference: str,
+    school_id: str,
+    school_name: str,
+    first_name: str,
+    last_name: str,
+    pupil_class: str,
+    address: Address | None,
+    school_year: str,
+    check: int,
+    category: str,
+    family_discount: bool,
+    lines: Iterable[tuple[str, Decimal, Decimal]],
+    issue_date: date,
+) -> Invoice:
+    """A pupil's invoice of one period: each (item, quantity, unit price) line at
+    the tariff's discounts, rounded by the rule, and their total.
+
+    A family discount is dropped for a tariff it does not combine with: a reviewer
+    may give the social tariff to a household that has one.
+    """
+    on = school_tariffs.check_reference_date(school_year, check)
+    combines = parameters.load(BENEFIT).value_on("family_discount", on)
+    family_discount = family_discount and category in combines["combines_with"]
+    shares = school_tariffs.discounts(category, family_discount, on)
+    priced = tuple(
+        InvoiceLine(
+            item=item,
+            quantity=quantity,
+            unit_price=unit_price,
+            discount=shares[item],
+            amount=school_tariffs.price_line(item, quantity, unit_price, shares[item]),
+        )
+        for item, quantity, unit_price in lines
+    )
+    return Invoice(
+        reference=reference,
+        school_name=school_name,
+        school_id=school_id,
+        pupil_first_name=first_name,
+        pupil_last_name=last_name,
+        pupil_class=pupil_class,
+        address=address,
+        school_year=school_year,
+        check=check,
+        period_label=period_label(school_year, check),
+        category=category,
+        family_discount=family_discount,
+        lines=priced,
+        total=school_tariffs.invoice_total([line.amount for line in priced]),
+        invoice_date=issue_date,
+        due_date=issue_date + timedelta(days=PAYMENT_DAYS),
+    )
 
 
 def evidence(on: date, as_of: date, income_year: int, band: str | None) -> str:
@@ -305,7 +393,7 @@ def publish_school_documents(
     store = Store(store_url)
     recorded = store.documents(BENEFIT, period)
     pupil_sets = {school: set(p) for school, p in enrolled.items()}
-    invoices, to_record, keys = [], [], []
+    invoices, to_record, keys, held = [], [], [], []
     billed: dict[tuple[str, str], list] = defaultdict(list)
     unbilled: dict[str, dict] = {}
 
@@ -352,53 +440,58 @@ def publish_school_documents(
             report.billing_unmatched += len(lines)
             continue
         category = decided_pupil.decision.category
+        idempotency = invoice_key(period, school_id, insz)
         if category is None:
+            # kept for publish-reviewed, which sends it at the reviewer's tariff
             report.invoices_held_for_review += 1
+            held.append(
+                {
+                    "idempotency_key": idempotency,
+                    "benefit": BENEFIT,
+                    "period": period,
+                    "subject": insz,
+                    "subject_ref": pseudonym(insz, key),
+                    "school_year": school_year,
+                    "check": check,
+                    "school_id": school_id,
+                    "school_name": names[school_id],
+                    "pupil_class": pupil.pupil_class,
+                    "family_discount": decided_pupil.held_family_discount,
+                    "lines": json.dumps(
+                        [
+                            {
+                                "item": line.item,
+                                "quantity": str(line.quantity),
+                                "unit_price": str(line.unit_price),
+                            }
+                            for line in lines
+                        ]
+                    ),
+                    "run_id": run_id,
+                }
+            )
             continue
-        idempotency = f"{BENEFIT}:{period}:{school_id}:{insz}"
         known = recorded.get(idempotency)
         if known is not None and known.status == "written":
             report.invoices_already_sent += 1
             continue
-        shares = school_tariffs.discounts(category, decided_pupil.family_discount, on)
-        invoice_lines = tuple(
-            InvoiceLine(
-                item=line.item,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount=shares[line.item],
-                amount=school_tariffs.price_line(
-                    line.item, line.quantity, line.unit_price, shares[line.item]
-                ),
-            )
-            for line in lines
-        )
-        reference = document_reference(
-            "SF",
-            f"{school_year}-{check}",
-            pseudonym(f"{insz}:{school_id}", key),
-        )
+        reference = invoice_reference(school_year, check, school_id, insz, key)
         person = people.get(insz)
         invoices.append(
-            Invoice(
+            school_invoice(
                 reference=reference,
-                school_name=names[school_id],
                 school_id=school_id,
-                pupil_first_name=person.first_name if person else pupil.first_name,
-                pupil_last_name=person.last_name if person else pupil.last_name,
+                school_name=names[school_id],
+                first_name=person.first_name if person else pupil.first_name,
+                last_name=person.last_name if person else pupil.last_name,
                 pupil_class=pupil.pupil_class,
                 address=person.address if person else None,
                 school_year=school_year,
                 check=check,
-                period_label=period_label(school_year, check),
                 category=category,
                 family_discount=decided_pupil.family_discount,
-                lines=invoice_lines,
-                total=school_tariffs.invoice_total(
-                    [line.amount for line in invoice_lines]
-                ),
-                invoice_date=issue_date,
-                due_date=issue_date + timedelta(days=PAYMENT_DAYS),
+                lines=[(line.item, line.quantity, line.unit_price) for line in lines],
+                issue_date=issue_date,
             )
         )
         keys.append(idempotency)
@@ -416,6 +509,7 @@ def publish_school_documents(
                 }
             )
     store.sync_review_cases(BENEFIT, period, run_id, unbilled)
+    store.hold_invoices(held)
     store.record_documents(to_record)
     if invoices:
         render_invoices(invoices, out / "invoices")

@@ -25,7 +25,7 @@ from proactief.facts import Person
 from proactief.households import LookedUpHousehold, look_up_households
 from proactief.magda.client import RegistryClient
 from proactief.publishing import LetterToSend, idempotency_key
-from proactief.store import Store
+from proactief.store import REVIEWER_RULE_PREFIX, Store
 from rules import garbage_bags
 
 # result codes of a request that was answered (with data or with "no data")
@@ -166,18 +166,19 @@ async def look_up_recipients(
         != "written"
     ]
 
-    async def person_of(insz: str) -> Person | Exception:
-        try:
-            return await registry.client.get_person(insz, as_of=as_of)
-        except RegistryError as exc:
-            return exc
-
-    people = await asyncio.gather(*(person_of(d.subject) for d in pending))
+    people = await asyncio.gather(
+        *(person_or_error(registry, d.subject, as_of) for d in pending)
+    )
     store.record_consultations(registry.drain())
 
     letters, cases = [], {}
     for decision, person in zip(pending, people, strict=True):
-        reason = _undeliverable(person)
+        # A reviewer who granted saw the reference address: the letter may go
+        # there (through the social service) without a second review.
+        reason = undeliverable(
+            person,
+            reference_address_ok=decision.rule_version.startswith(REVIEWER_RULE_PREFIX),
+        )
         if reason:
             cases[decision.subject] = {
                 "subject": decision.subject,
@@ -207,7 +208,54 @@ async def look_up_recipients(
     return letters, len(granted) - len(pending), held
 
 
-def _undeliverable(person: Person | Exception) -> str | None:
+@task(name="look_up_people", cache_policy=NO_CACHE, persist_result=False)
+async def look_up_people(
+    chunk: Sequence[str],
+    *,
+    chunk_label: str,
+    registry: RecordingRegistry,
+    as_of: date,
+    database_url: str,
+) -> dict[str, Person | Exception]:
+    """GeefPersoon for one chunk of recipients, just before their documents go out;
+    an answer that is no person is kept for `undeliverable` to name."""
+    found = await asyncio.gather(
+        *(person_or_error(registry, subject, as_of) for subject in chunk)
+    )
+    Store(database_url).record_consultations(registry.drain())
+    get_run_logger().info(
+        "%s: %d recipients looked up, %d without a usable answer",
+        chunk_label,
+        len(found),
+        sum(1 for person in found if isinstance(person, Exception)),
+    )
+    return dict(zip(chunk, found, strict=True))
+
+
+async def person_or_error(
+    registry: RecordingRegistry, insz: str, as_of: date
+) -> Person | Exception:
+    """GeefPersoon for a recipient; an answer that is no person is returned, not
+    raised, for `undeliverable` to name."""
+    try:
+        return await registry.client.get_person(insz, as_of=as_of)
+    except (RegistryError, InvalidInsz) as exc:
+        return exc
+
+
+def undeliverable(
+    person: Person | Exception,
+    *,
+    reference_address_ok: bool = False,
+    address_required: bool = True,
+) -> str | None:
+    """Why a document cannot safely go to this recipient now, as a review reason;
+    None when it can.
+
+    `reference_address_ok` when a reviewer already accepted a reference address;
+    `address_required` off for a document that has another way to its reader (an
+    invoice without an address is handed out at school).
+    """
     if isinstance(person, RegistryUnavailable):
         return "registry_failed_before_sending"
     if isinstance(person, Exception):
@@ -215,7 +263,7 @@ def _undeliverable(person: Person | Exception) -> str | None:
     if person.death_date is not None:
         return "recipient_deceased_before_sending"
     if person.address is None:
-        return "address_missing_before_sending"
-    if person.address.reference_address:
+        return "address_missing_before_sending" if address_required else None
+    if person.address.reference_address and not reference_address_ok:
         return "reference_address_before_sending"
     return None

@@ -244,6 +244,7 @@ def test_a_registry_that_keeps_failing_gives_review_cases_never_refusals(
                 want.reasons,
             )
     assert summary.outcomes["review"] >= len(failed)
+    granted_first = {s for s, d in actual.items() if d["outcome"] == "granted"}
 
     # the next run, with the registry healthy again, settles every one of them
     with running_simulator(city, latency_ms=1) as healthy:
@@ -251,6 +252,12 @@ def test_a_registry_that_keeps_failing_gives_review_cases_never_refusals(
     actual = read_decisions(tmp_path / "out" / "decisions.csv")
     for want in expected.values():
         got = actual[want.subject]
+        if want.subject in granted_first:
+            # a grant stands as it was made: not looked up again, same amount,
+            # listing the grounds that could be read at the time
+            assert (got["outcome"], got["amount"]) == ("granted", want.amount)
+            assert set(got["reasons"].split(",")) <= set(want.reasons.split(","))
+            continue
         assert (got["outcome"], got["amount"], got["reasons"]) == (
             want.outcome,
             want.amount,
