@@ -21,8 +21,39 @@ def _check_city(city: Path, *readers) -> None:
         try:
             read(city)
         except CityDataError as exc:
-            typer.secho(f"The run did not start: {exc}", fg="red", err=True)
-            raise typer.Exit(2) from None
+            raise _not_started(exc) from None
+
+
+def _not_started(message: object) -> typer.Exit:
+    typer.secho(f"The run did not start: {message}", fg="red", err=True)
+    return typer.Exit(2)
+
+
+def _require_file(city: Path, name: str) -> None:
+    if not (city / name).is_file():
+        raise typer.BadParameter(
+            f"{str(city)!r} holds no {name}; generate a city with"
+            " `proactief city generate` or point --city at one",
+            param_hint="--city",
+        )
+
+
+def _check_dates(resolve, year: int | None, as_of: str | None) -> None:
+    """Let the flow's own date check speak before Prefect starts."""
+    if as_of is not None:
+        try:
+            resolve(year, _parse_date(as_of))
+        except ProactiefError as exc:
+            raise _not_started(exc) from None
+
+
+def _run_flow(flow_run, errors: tuple[type[Exception], ...] = (ProactiefError,)):
+    """Run a flow's coroutine; an error it raises on purpose is one red line."""
+    try:
+        return asyncio.run(flow_run)
+    except errors as exc:
+        typer.secho(f"The run stopped: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
 
 
 def _check_out(out: Path) -> None:
@@ -64,33 +95,19 @@ def garbage_bags(
 
     _check_out(out)
 
-    if not (city / "residents.csv").is_file():
-        raise typer.BadParameter(
-            f"{str(city)!r} holds no residents.csv; generate a city with"
-            " `proactief city generate` or point --city at one",
-            param_hint="--city",
-        )
+    _require_file(city, "residents.csv")
     _check_city(city, read_residents, read_social_service)
-    if as_of is not None:
-        try:
-            resolve_dates(year, _parse_date(as_of))
-        except ProactiefError as exc:
-            typer.secho(f"The run did not start: {exc}", fg="red", err=True)
-            raise typer.Exit(2) from None
-    try:
-        summary = asyncio.run(
-            garbage_bags_flow(
-                city=str(city.resolve()),
-                registry=registry,
-                out=str(out.resolve()),
-                year=year,
-                as_of=_parse_date(as_of),
-                database=database,
-            )
+    _check_dates(resolve_dates, year, as_of)
+    summary = _run_flow(
+        garbage_bags_flow(
+            city=str(city.resolve()),
+            registry=registry,
+            out=str(out.resolve()),
+            year=year,
+            as_of=_parse_date(as_of),
+            database=database,
         )
-    except ProactiefError as exc:
-        typer.secho(f"The run stopped: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
+    )
     print_summary(summary)
 
 
@@ -152,8 +169,7 @@ def school_tariffs(
         try:
             reference = check_reference_date(school_year, check)
         except ValueError as exc:
-            typer.secho(f"The run did not start: {exc}", fg="red", err=True)
-            raise typer.Exit(2) from None
+            raise _not_started(exc) from None
         look_up = _parse_date(as_of)
         if look_up is not None and look_up < reference:
             typer.secho(
@@ -164,23 +180,20 @@ def school_tariffs(
             )
             raise typer.Exit(2)
 
-    try:
-        summary = asyncio.run(
-            school_tariffs_flow(
-                school_year=school_year,
-                check=check,
-                pupils=[str(p.resolve()) for p in pupils],
-                billing=[str(p.resolve()) for p in billing or []],
-                city=str(city.resolve()),
-                registry=registry,
-                out=str(out.resolve()),
-                as_of=_parse_date(as_of),
-                database=database,
-            )
-        )
-    except (ProactiefError, ValueError) as exc:
-        typer.secho(f"The run stopped: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
+    summary = _run_flow(
+        school_tariffs_flow(
+            school_year=school_year,
+            check=check,
+            pupils=[str(p.resolve()) for p in pupils],
+            billing=[str(p.resolve()) for p in billing or []],
+            city=str(city.resolve()),
+            registry=registry,
+            out=str(out.resolve()),
+            as_of=_parse_date(as_of),
+            database=database,
+        ),
+        errors=(ProactiefError, ValueError),
+    )
     print_tariff_summary(summary)
     if summary.files_refused:
         # finished, but a school's file waits for a corrected copy: a scheduler
@@ -246,19 +259,15 @@ def publish_reviewed(
             f"{registry!r} needs a scheme, for example http://127.0.0.1:8700",
             param_hint="--registry",
         )
-    try:
-        summary = asyncio.run(
-            publish_reviewed_flow(
-                registry=registry,
-                out=str(out.resolve()),
-                database=database,
-                as_of=look_up,
-                benefits=benefits,
-            )
+    summary = _run_flow(
+        publish_reviewed_flow(
+            registry=registry,
+            out=str(out.resolve()),
+            database=database,
+            as_of=look_up,
+            benefits=benefits,
         )
-    except ProactiefError as exc:
-        typer.secho(f"The run stopped: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
+    )
     print_reviewed_summary(summary)
 
 
@@ -297,33 +306,19 @@ def uitpas_renewal(
     from proactief.city import read_social_service
 
     _check_out(out)
-    if not (city / "social_service.csv").is_file():
-        raise typer.BadParameter(
-            f"{str(city)!r} holds no social_service.csv; generate a city with"
-            " `proactief city generate` or point --city at one",
-            param_hint="--city",
-        )
+    _require_file(city, "social_service.csv")
     _check_city(city, read_social_service)
-    if as_of is not None:
-        try:
-            resolve_dates(year, _parse_date(as_of))
-        except ProactiefError as exc:
-            typer.secho(f"The run did not start: {exc}", fg="red", err=True)
-            raise typer.Exit(2) from None
-    try:
-        summary = asyncio.run(
-            uitpas_renewal_flow(
-                city=str(city.resolve()),
-                registry=registry,
-                out=str(out.resolve()),
-                year=year,
-                as_of=_parse_date(as_of),
-                database=database,
-            )
+    _check_dates(resolve_dates, year, as_of)
+    summary = _run_flow(
+        uitpas_renewal_flow(
+            city=str(city.resolve()),
+            registry=registry,
+            out=str(out.resolve()),
+            year=year,
+            as_of=_parse_date(as_of),
+            database=database,
         )
-    except ProactiefError as exc:
-        typer.secho(f"The run stopped: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
+    )
     print_renewal_summary(summary)
 
 

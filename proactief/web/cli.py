@@ -85,34 +85,30 @@ def list_accounts(database: Database = None) -> None:
         )
 
 
+def _change(username: str, database: str | None, change, done: str) -> None:
+    try:
+        change(_accounts(database), username)
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"account {username} {done}")
+
+
 @accounts_app.command("unlock")
 def unlock_account(username: str, database: Database = None) -> None:
     """Lift the lock that wrong passwords put on an account."""
-    try:
-        _accounts(database).unlock(username)
-    except AccountError as exc:
-        _fail(str(exc))
-    typer.echo(f"account {username} unlocked")
+    _change(username, database, lambda a, u: a.unlock(u), "unlocked")
 
 
 @accounts_app.command("disable")
 def disable_account(username: str, database: Database = None) -> None:
     """Disable an account and end its sessions."""
-    try:
-        _accounts(database).set_active(username, False)
-    except AccountError as exc:
-        _fail(str(exc))
-    typer.echo(f"account {username} disabled")
+    _change(username, database, lambda a, u: a.set_active(u, False), "disabled")
 
 
 @accounts_app.command("enable")
 def enable_account(username: str, database: Database = None) -> None:
     """Enable a disabled account again."""
-    try:
-        _accounts(database).set_active(username, True)
-    except AccountError as exc:
-        _fail(str(exc))
-    typer.echo(f"account {username} enabled")
+    _change(username, database, lambda a, u: a.set_active(u, True), "enabled")
 
 
 @accounts_app.command("password")

@@ -177,23 +177,29 @@ def _formatted(subject: str) -> str:
     return subject
 
 
-@router.get("/beoordeling/{case_id}", response_class=HTMLResponse)
-async def case_detail(
-    request: Request,
-    case_id: int,
-    user: Annotated[SignedIn, Depends(require(REVIEW))],
-) -> Response:
+async def _audit_case(
+    request: Request, user: SignedIn, case_id: int, action: str
+) -> None:
     store = _store(request)
     case = await run_in_threadpool(store.review_case, case_id)
     if case is not None:
         await run_in_threadpool(
             store.audit,
             user.username,
-            "review_viewed",
+            action,
             benefit=case.benefit,
             subject_ref=case.subject_ref,
             detail=f"case {case.id}",
         )
+
+
+@router.get("/beoordeling/{case_id}", response_class=HTMLResponse)
+async def case_detail(
+    request: Request,
+    case_id: int,
+    user: Annotated[SignedIn, Depends(require(REVIEW))],
+) -> Response:
+    await _audit_case(request, user, case_id, "review_viewed")
     return await _case_page(request, user, case_id)
 
 
@@ -206,17 +212,7 @@ async def show_number(
 ) -> Response:
     """The national number, for a reviewer who must look further: logged."""
     check_csrf(user.csrf_token, csrf_token)
-    store = _store(request)
-    case = await run_in_threadpool(store.review_case, case_id)
-    if case is not None:
-        await run_in_threadpool(
-            store.audit,
-            user.username,
-            "review_number_shown",
-            benefit=case.benefit,
-            subject_ref=case.subject_ref,
-            detail=f"case {case.id}",
-        )
+    await _audit_case(request, user, case_id, "review_number_shown")
     return await _case_page(request, user, case_id, show_number=True)
 
 

@@ -293,3 +293,20 @@ def test_the_audit_log_filters_by_officer_and_day_and_exports_csv(web):
         actor="supervisor", action="audit_exported", limit=None
     )[0]
     assert len(exported) == 1
+
+
+def test_long_lists_are_paged_and_keep_their_filters(web):
+    for n in range(130):
+        web.store.audit(
+            "balie", "desk_check", benefit="uitpas", outcome="granted", detail=f"n{n}"
+        )
+    with web.signed_in("supervisor") as client:
+        first = client.get("/audit?medewerker=balie&actie=desk_check")
+        assert "Pagina 1 van 2" in first.text
+        link = re.search(r'href="(\?[^"]*pagina=2)"', first.text).group(1)
+        assert link.replace("&amp;", "&") == (
+            "?medewerker=balie&actie=desk_check&van=&tot=&pagina=2"
+        )
+        second = client.get("/audit" + link.replace("&amp;", "&"))
+    assert "Pagina 2 van 2" in second.text
+    assert second.text.count("<tr>") - 1 == 30  # the header row and 30 events
