@@ -8,7 +8,7 @@ from proactief.city.cli import app as city_app
 from proactief.demo import demo
 from proactief.magda.cli import magda_app, registry_app
 from proactief.runs import app as run_app
-from proactief.web.cli import accounts_app, web
+from proactief.web.cli import accounts_app, api_clients_app, web
 
 app = typer.Typer(
     help="Proactief: social benefits granted from registry data, without a form.",
@@ -24,3 +24,4 @@ app.add_typer(run_app, name="run", help="Run a benefit's flow.")
 app.command("demo")(demo)
 app.command("web")(web)
 app.add_typer(accounts_app, name="accounts", help="Accounts of the web app.")
+app.add_typer(api_clients_app, name="api-clients", help="API keys of client systems.")

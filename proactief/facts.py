@@ -78,13 +78,16 @@ class SocialStatuses:
     """GeefSociaalStatuut: for each status asked, whether it applies on the date.
 
     A status the registry did not answer for is absent from `applies`, which is not
-    the same as False: unknown is never no.
+    the same as False: unknown is never no. `ends` holds, for a status that
+    applies, the last day of the period the registry gave for it, when it gave
+    one with an end: a status absent from `ends` has no known end.
     """
 
     insz: str
     on: date
     applies: dict[str, bool] = field(default_factory=dict)
     not_found: bool = False
+    ends: dict[str, date] = field(default_factory=dict)
 
     def has(self, name: str) -> bool | None:
         return self.applies.get(name)
@@ -101,3 +104,40 @@ class Income:
     insz: str
     income_year: int
     taxable_income: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParkingCard:
+    """A disability parking card in the federal disability file: when it was
+    delivered and, for a card issued for a limited time, its last valid day."""
+
+    delivered_on: date
+    ends_on: date | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return self.delivered_on <= day and (
+            self.ends_on is None or day <= self.ends_on
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DisabilityFile:
+    """GeefDossierHandicap: the parking cards in a person's disability file.
+
+    Only the social cards of category PARKINGCARD are asked and kept: no
+    recognition, no allowance, no card number. `found` is False when the source
+    has no file for the person (NO_DATA_FOUND): not an error, and not the same as
+    a file without a parking card.
+    """
+
+    insz: str
+    on: date
+    found: bool = True
+    parking_cards: tuple[ParkingCard, ...] = ()
+
+    def parking_card_on(self, day: date) -> ParkingCard | None:
+        """The card valid on `day` that runs longest (one without end first)."""
+        valid = [card for card in self.parking_cards if card.valid_on(day)]
+        if not valid:
+            return None
+        return max(valid, key=lambda card: card.ends_on or date.max)

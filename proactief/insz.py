@@ -25,6 +25,7 @@ from proactief.errors import InvalidInsz
 
 TEST_MONTH_OFFSET = 60
 _SEPARATORS = re.compile(r"[\s.\-/]")
+_DIGITS = re.compile(r"[0-9]{11}")
 
 
 def compact(value: str) -> str:
@@ -50,7 +51,7 @@ def is_test_number(number: str) -> bool:
     number = compact(number)
     return (
         len(number) == 11
-        and number.isdigit()
+        and _DIGITS.fullmatch(number) is not None
         and TEST_MONTH_OFFSET <= int(number[2:4]) <= TEST_MONTH_OFFSET + 12
         and _check_digits_match(number)
     )
@@ -62,7 +63,8 @@ def validate(value: str, *, allow_test_numbers: bool = False) -> str:
     The message never repeats the number itself: it may reach a log line.
     """
     number = compact(value)
-    if len(number) != 11 or not number.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" and other scripts' digits
+    if _DIGITS.fullmatch(number) is None:
         raise InvalidInsz(
             f"a national number has 11 digits; got {len(number)} characters"
             " (dots, dashes and spaces are allowed, other characters are not)"

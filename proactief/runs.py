@@ -341,3 +341,63 @@ def print_renewal_summary(summary) -> None:
     typer.echo(f"  decisions:   {summary.decisions_file}")
     if summary.letters_dir:
         typer.echo(f"  letters:     {summary.letters_dir}")
+
+
+@app.command("lez-renewal")
+def lez_renewal(
+    registry: Annotated[str, typer.Option(help="Base URL of the registry gateway.")],
+    out: Annotated[Path, typer.Option(help="Folder for decisions.csv and letters.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Look-up date; default today.")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Store URL; default from the settings.")
+    ] = None,
+) -> None:
+    """Check the LEZ registrations and day-pass tariffs that end within two months
+    again: extend who still qualifies, tell the others before anything ends."""
+    from flows.lez_renewal import lez_renewal_flow
+
+    _check_out(out)
+    look_up = _parse_date(as_of)
+    if not registry.startswith(("http://", "https://")):
+        raise typer.BadParameter(
+            f"{registry!r} needs a scheme, for example http://127.0.0.1:8700",
+            param_hint="--registry",
+        )
+    summary = _run_flow(
+        lez_renewal_flow(
+            registry=registry,
+            out=str(out.resolve()),
+            database=database,
+            as_of=look_up,
+        )
+    )
+    print_lez_renewal_summary(summary)
+
+
+def print_lez_renewal_summary(summary) -> None:
+    """Counts of the LEZ renewal and where the output is: no personal data."""
+    typer.echo(
+        f"\nLow Emission Zone renewal (look-up date {summary.as_of}, what ends by"
+        f" {summary.horizon})"
+    )
+    typer.echo(f"  registrations due:            {summary.registrations_due}")
+    typer.echo(f"  registrations extended:       {summary.registrations_extended}")
+    typer.echo(f"  registrations ending (review): {summary.registrations_ending}")
+    typer.echo(f"  registrations for review:     {summary.registrations_review}")
+    if summary.day_pass_year is None:
+        typer.echo("  day-pass tariffs:             not due yet")
+    else:
+        typer.echo(f"  day-pass tariffs checked:     {summary.day_passes_checked}")
+        typer.echo(f"  day-pass tariffs extended:    {summary.day_passes_extended}")
+        typer.echo(f"  day-pass tariffs ending:      {summary.day_passes_ending}")
+        typer.echo(f"  day-pass tariffs for review:  {summary.day_passes_review}")
+    typer.echo(f"  review cases opened:          {summary.review_opened}")
+    typer.echo(f"  letters held back for review: {summary.letters_held}")
+    typer.echo(f"  letters written:              {summary.letters_written}")
+    typer.echo(f"  letters already sent before:  {summary.letters_already_sent}")
+    if summary.decisions_file:
+        typer.echo(f"  decisions:   {summary.decisions_file}")
+    if summary.letters_dir:
+        typer.echo(f"  letters:     {summary.letters_dir}")

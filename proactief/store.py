@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import cache
 
-from sqlalchemy import event, insert, update
+from sqlalchemy import event, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, UniqueConstraint, create_engine, select
 
@@ -717,6 +717,104 @@ class Store:
         wanted = None if subjects is None else set(subjects)
         return [row for row in rows if wanted is None or row.subject in wanted]
 
+    # grants made on the spot (the desk, the API)
+    def record_grants(self, rows: Sequence[dict], settled_by: str) -> None:
+        """Store grants made on today's facts, in front of the citizen.
+
+        Unlike a run's decisions, such a grant replaces any decision that is not
+        a grant, a reviewer's refusal of an older situation included (the citizen
+        was just told yes), and settles the subject's open review case of that
+        benefit and period. A grant already stored stays as it was.
+        """
+        for row in rows:
+            with Session(self.engine) as session:
+                current = session.exec(
+                    select(Decision).where(
+                        Decision.benefit == row["benefit"],
+                        Decision.period == row["period"],
+                        Decision.subject == row["subject"],
+                    )
+                ).first()
+                if current is None:
+                    session.add(Decision(**row))
+                elif current.outcome != "granted":
+                    for field, value in row.items():
+                        setattr(current, field, value)
+                    current.decided_at = _now()
+                    session.add(current)
+                session.execute(
+                    update(ReviewCase)
+                    .where(
+                        ReviewCase.benefit == row["benefit"],
+                        ReviewCase.period == row["period"],
+                        ReviewCase.subject == row["subject"],
+                        ReviewCase.status == "open",
+                    )
+                    .values(
+                        status="closed",
+                        closed_at=_now(),
+                        resolution=f"settled: {settled_by}",
+                    )
+                )
+                session.commit()
+
+    # Low Emission Zone registrations
+    def active_lez_registration(self, card_holder: str) -> LezRegistration | None:
+        """The card holder's registration that is active or ending, if any."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(LezRegistration).where(
+                    LezRegistration.card_holder == card_holder,
+                    LezRegistration.status.in_(["active", "ending"]),
+                )
+            ).first()
+
+    def register_lez_vehicle(
+        self,
+        *,
+        card_holder: str,
+        card_holder_ref: str,
+        plate: str,
+        applicant_ref: str,
+        client: str,
+        valid_until: date,
+    ) -> LezRegistration | None:
+        """Register a plate free of charge on a card, or confirm it again.
+
+        One registration per card: returns None, and changes nothing, when the
+        card already carries another plate (two calls at once included: the
+        check and the write are one transaction).
+        """
+        with Session(self.engine) as session:
+            if session.bind.dialect.name == "sqlite":
+                session.execute(text("BEGIN IMMEDIATE"))
+            current = session.exec(
+                select(LezRegistration).where(
+                    LezRegistration.card_holder == card_holder,
+                    LezRegistration.status.in_(["active", "ending"]),
+                )
+            ).first()
+            if current is not None and current.plate != plate:
+                session.rollback()
+                return None
+            if current is None:
+                current = LezRegistration(
+                    card_holder=card_holder,
+                    card_holder_ref=card_holder_ref,
+                    plate=plate,
+                    applicant_ref=applicant_ref,
+                    client=client,
+                    valid_until=valid_until,
+                )
+            else:
+                current.valid_until = max(current.valid_until, valid_until)
+                current.checked_at = _now()
+                current.status = "active"
+            session.add(current)
+            session.commit()
+            session.refresh(current)
+            return current
+
 
 def is_final(decision: Decision) -> bool:
     """Whether no run may change this decision: a grant, or a reviewer's word."""
@@ -726,6 +824,55 @@ def is_final(decision: Decision) -> bool:
 
 
 # Held invoices: what publish-reviewed needs to send an invoice a reviewer released.
+
+
+class LezRegistrationBase(SQLModel):
+    """A vehicle registered free of charge in the Low Emission Zone on the
+    strength of a disability parking card (POLICY.md section 4).
+
+    One active registration per card, and so per card holder: a second plate
+    for the same card is refused. `plate` is kept normalised (upper case, no
+    spaces or dashes). `status` is `active`, `ending` (a renewal found the card
+    or the allowance gone: the citizen was told, a reviewer confirms, and it
+    ends on `valid_until`) or `ended`.
+    """
+
+    card_holder: str = Field(index=True)
+    card_holder_ref: str
+    plate: str = Field(index=True)
+    applicant_ref: str
+    client: str
+    registered_at: datetime = Field(default_factory=_now)
+    valid_until: date
+    status: str = Field(default="active", index=True)
+    checked_at: datetime = Field(default_factory=_now)
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+
+class LezRegistration(LezRegistrationBase, table=True):
+    __tablename__ = "lez_registration"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ApiClientBase(SQLModel):
+    """A system allowed to call the API (the LEZ permit system), by key.
+
+    Only a SHA-256 hash of the key is kept (the key is a long random token, so
+    a slow password hash adds nothing); `prefix` is the key's first characters,
+    to tell keys apart in a listing. A revoked key is refused at once.
+    """
+
+    name: str = Field(index=True)
+    prefix: str
+    key_hash: str = Field(unique=True, index=True)
+    created_at: datetime = Field(default_factory=_now)
+    revoked_at: datetime | None = None
+
+
+class ApiClient(ApiClientBase, table=True):
+    __tablename__ = "api_client"
+    id: int | None = Field(default=None, primary_key=True)
 
 
 class HeldInvoiceBase(SQLModel):
@@ -758,3 +905,74 @@ class HeldInvoiceBase(SQLModel):
 class HeldInvoice(HeldInvoiceBase, table=True):
     __tablename__ = "held_invoice"
     id: int | None = Field(default=None, primary_key=True)
+
+
+# ---------------------------------------------------------------------------
+# LEZ renewal (flows/lez_renewal.py): the registrations it re-checks, and what it
+# records of them. Functions of a `Store`, kept apart from the class.
+
+
+def lez_registrations_due(store: Store, until: date) -> list[LezRegistration]:
+    """Active registrations that end on or before `until`, oldest end first."""
+    with Session(store.engine) as session:
+        return list(
+            session.exec(
+                select(LezRegistration)
+                .where(
+                    LezRegistration.status == "active",
+                    LezRegistration.valid_until <= until,
+                )
+                .order_by(LezRegistration.valid_until, LezRegistration.id)
+            ).all()
+        )
+
+
+def lez_registrations_ending(store: Store) -> list[LezRegistration]:
+    """Registrations a renewal found no longer qualifying: status `ending`, with
+    the renewal's reasons in `end_reason`, oldest end first."""
+    with Session(store.engine) as session:
+        return list(
+            session.exec(
+                select(LezRegistration)
+                .where(
+                    LezRegistration.status == "ending",
+                    LezRegistration.end_reason.is_not(None),
+                )
+                .order_by(LezRegistration.valid_until, LezRegistration.id)
+            ).all()
+        )
+
+
+def renew_lez_registration(
+    store: Store,
+    registration_id: int,
+    *,
+    valid_until: date,
+    ending_reasons: str | None = None,
+) -> bool:
+    """Record a renewal's verdict on an active registration, once.
+
+    Extends `valid_until` to the later of the two dates and notes the check; with
+    `ending_reasons`, also marks the registration `ending` (a reviewer confirms
+    the end; the citizen is told). Returns False, changing nothing, when the
+    registration is no longer active (a rerun, or the permit system got there
+    first).
+    """
+    values: dict = {"checked_at": _now()}
+    if ending_reasons:
+        values.update(status="ending", end_reason=ending_reasons)
+    with Session(store.engine) as session:
+        current = session.get(LezRegistration, registration_id)
+        if current is None or current.status != "active":
+            return False
+        values["valid_until"] = max(current.valid_until, valid_until)
+        session.execute(
+            update(LezRegistration)
+            .where(
+                LezRegistration.id == registration_id,
+                LezRegistration.status == "active",
+            )
+            .values(**values)
+        )
+        session.commit()
+    return True

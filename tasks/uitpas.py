@@ -112,6 +112,17 @@ def renewal_decision(answer: DeskAnswer) -> RuleDecision:
     return RuleDecision(Outcome.REVIEW, answer.reasons, answer.rule_version)
 
 
+def is_minor(birth_date: str | None, on: date) -> bool:
+    """Under 18 on `on`, by the registry's birth date (an unknown month or day,
+    `00`, counts as the end of the year or month: a child is not made adult)."""
+    if not birth_date or not birth_date[:4].isdigit() or int(birth_date[:4]) == 0:
+        return False
+    year = int(birth_date[:4])
+    month = int(birth_date[5:7] or 0) or 12
+    day = int(birth_date[8:10] or 0) or 28
+    return (on.year - year) - ((on.month, on.day) < (month, day)) < 18
+
+
 def renewal_evidence(year: int, as_of: date) -> str:
     """The sources a renewal used and their dates: never what they said."""
     return json.dumps(
@@ -217,6 +228,7 @@ async def look_up_letter_recipients(
                     reference=document_reference(
                         LETTER_PREFIX, period, decision.subject_ref
                     ),
+                    minor=is_minor(person.birth_date, as_of),
                 ),
             )
         )

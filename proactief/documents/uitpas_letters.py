@@ -69,6 +69,8 @@ class RenewalLetter:
     letter_date: date
     reference: str
     language: str = "nl"
+    # A child's letter goes to its parents, about the child.
+    minor: bool = False
 
     def __repr__(self) -> str:
         return f"RenewalLetter(reference={self.reference!r}, year={self.year})"
@@ -98,12 +100,21 @@ class RenewalLetterRenderer(DocumentRenderer[RenewalLetter]):
         address_lines = format_address_lines(
             letter.recipient_first_name, letter.recipient_last_name, letter.address
         )
+        salutation = address_lines[0]
+        if letter.minor:
+            address_lines = [
+                f"Aan de ouders van {address_lines[0]}",
+                *address_lines[1:],
+            ]
+            salutation = "ouders"
         return {
+            "minor": letter.minor,
+            "child": letter.recipient_first_name,
             "year": letter.year,
             "sender": self.sender,
             "address_lines": address_lines,
             "address_size": address_block_size(address_lines),
-            "salutation_name": address_lines[0],
+            "salutation_name": salutation,
             "letter_date": format_date(letter.letter_date),
             "created": letter.letter_date.isoformat(),
             "reference": checked_reference(letter.reference),

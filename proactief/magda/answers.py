@@ -18,14 +18,17 @@ Exception codes the simulator adds to MAGDA's own (its choice, documented in
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from proactief.facts import Address, HouseholdMember, Person
+from proactief.facts import Address, HouseholdMember, ParkingCard, Person
 from proactief.magda.messages import (
+    FILE_FOUND,
+    FILE_NOT_FOUND,
     GEEF_HISTORIEK_GEZINSSAMENSTELLING,
+    PARKING_CARD_CATEGORY,
     SERVICES,
     SOAP_ENV,
     TAXABLE_INCOME_IPCAL_CODE,
@@ -38,6 +41,9 @@ GATEWAY_NAME = "ProactiefSimulator"
 
 UNKNOWN_CONSUMER = "40001"
 PURPOSE_NOT_ALLOWED = "40002"
+# KSZ's warning on an answer that carries a status other than "found", such as a
+# disability file that does not exist.
+KSZ_WARNING = "70001"
 
 # Our own wording of each exception's diagnosis.
 DIAGNOSES = {
@@ -46,6 +52,7 @@ DIAGNOSES = {
     "30004": "Deze persoon kreeg een nieuw INSZ",
     "45008": "Dit inkomensjaar is nog niet beschikbaar",
     "99996": "De bron is tijdelijk niet beschikbaar",
+    KSZ_WARNING: "Antwoord met waarschuwing",
     UNKNOWN_CONSUMER: "De afzender is niet gekend voor deze dienst",
     PURPOSE_NOT_ALLOWED: "Deze hoedanigheid is niet toegelaten voor de afzender",
 }
@@ -104,6 +111,7 @@ def _exceptions(
     code: str,
     *,
     kind: str = "FOUT",
+    origin: str = "MAGDA",
     annotations: Iterable[tuple[str, str]] = (),
 ) -> str:
     notes = "".join(
@@ -113,7 +121,7 @@ def _exceptions(
     )
     return (
         "<Uitzonderingen><Uitzondering>"
-        f"<Identificatie>{code}</Identificatie><Oorsprong>MAGDA</Oorsprong>"
+        f"<Identificatie>{code}</Identificatie><Oorsprong>{origin}</Oorsprong>"
         f"<Type>{kind}</Type>"
         f"<Diagnose>{escape(DIAGNOSES.get(code, 'Fout bij de bron'))}</Diagnose>"
         + (f"<Annotaties>{notes}</Annotaties>" if notes else "")
@@ -262,18 +270,103 @@ _RESULTS = {
 }
 
 
+Period = tuple[date, date | None]
+
+
 def statuses_answer(
-    to: Addressee, insz: str, results: Sequence[tuple[str, bool]]
+    to: Addressee,
+    insz: str,
+    results: Sequence[tuple[str, bool]],
+    periods: Mapping[str, Sequence[Period]] | None = None,
 ) -> bytes:
-    """GeefSociaalStatuut: 1 or 0 for each status asked."""
+    """GeefSociaalStatuut: 1 or 0 for each status asked.
+
+    `periods` gives, by status name, the periods (first day, last day or None) to
+    list under a status that applies, as the gateway does in its `Periodes`.
+    """
+    periods = periods or {}
     statuses = "".join(
-        f"<SociaalStatuut><Naam>{escape(name)}</Naam>{_RESULTS[applies]}</SociaalStatuut>"
+        f"<SociaalStatuut><Naam>{escape(name)}</Naam>{_RESULTS[applies]}"
+        + (_periods(periods.get(name, ())) if applies else "")
+        + "</SociaalStatuut>"
         for name, applies in results
     )
     return _answer(
         to,
         f"<Inhoud><Persoon><INSZ>{escape(insz)}</INSZ>"
         f"<SocialeStatuten>{statuses}</SocialeStatuten></Persoon></Inhoud>",
+    )
+
+
+def _periods(periods: Sequence[Period]) -> str:
+    if not periods:
+        return ""
+    return (
+        "<Periodes>"
+        + "".join(
+            f"<Periode><Begindatum>{first.isoformat()}</Begindatum>"
+            + (f"<Einddatum>{last.isoformat()}</Einddatum>" if last else "")
+            + "</Periode>"
+            for first, last in periods
+        )
+        + "</Periodes>"
+    )
+
+
+# At most this many social cards in one file (SocialCardsType).
+MAX_SOCIAL_CARDS = 2
+
+
+def _ksz_status(value: str, code: str, description: str) -> str:
+    return (
+        f"<status><value>{value}</value><code>{code}</code>"
+        f"<description>{description}</description></status>"
+    )
+
+
+def disability_file_answer(
+    to: Addressee, insz: str, parking_cards: Sequence[ParkingCard], card_number: str
+) -> bytes:
+    """GeefDossierHandicap with the parking cards of the DGPH file, found.
+
+    At most two cards (the schema's limit): the last ones given. `card_number` is
+    the ten-digit number printed on the card(s).
+    """
+    cards = "".join(
+        f"<socialCard><deliveryDate>{card.delivered_on.isoformat()}</deliveryDate>"
+        + (f"<endDate>{card.ends_on.isoformat()}</endDate>" if card.ends_on else "")
+        + f"<cardNumber>{escape(card_number)}</cardNumber>"
+        f"<cardCategory>{PARKING_CARD_CATEGORY}</cardCategory></socialCard>"
+        for card in parking_cards[-MAX_SOCIAL_CARDS:]
+    )
+    found = _ksz_status(FILE_FOUND, "MSG00000", "Behandeling geslaagd")
+    file = f"<file><socialCards>{cards}</socialCards></file>" if cards else ""
+    return _answer(
+        to,
+        f"<Inhoud><ConsultFilesByDateResponse>{found}"
+        f"<ssin>{escape(insz)}</ssin>"
+        f"<results><dgphResult>{found}{file}</dgphResult></results>"
+        "</ConsultFilesByDateResponse></Inhoud>",
+    )
+
+
+def disability_file_not_found(to: Addressee) -> bytes:
+    """GeefDossierHandicap for a person the DGPH has no file of: the content says
+    NO_DATA_FOUND, with KSZ's warning 70001, as the gateway answers."""
+    description = "Behandeling geslaagd, geen gegevens bij de bron"
+    overall = _ksz_status(FILE_NOT_FOUND, "MSG00100", description)
+    source = _ksz_status(FILE_NOT_FOUND, "MSG00021", description)
+    return _answer(
+        to,
+        f"<Inhoud><ConsultFilesByDateResponse>{overall}"
+        f"<results><dgphResult>{source}</dgphResult></results>"
+        "</ConsultFilesByDateResponse></Inhoud>"
+        + _exceptions(
+            KSZ_WARNING,
+            kind="WAARSCHUWING",
+            origin="KSZ",
+            annotations=(("status code", "MSG00100"),),
+        ),
     )
 
 

@@ -47,7 +47,7 @@ from proactief.errors import (
     RegistryRefused,
     RegistryUnavailable,
 )
-from proactief.facts import Household, Income, Person, SocialStatuses
+from proactief.facts import DisabilityFile, Household, Income, Person, SocialStatuses
 from proactief.insz import pseudonym, validate
 from proactief.magda import messages as m
 
@@ -217,7 +217,8 @@ class RegistryClient:
         """GeefSociaalStatuut: whether each named status applies on `on`.
 
         More than eight names are asked in several requests (MAGDA's limit).
-        "No data" (30001) is `not_found=True`, not an error.
+        "No data" (30001) is `not_found=True`, not an error. `ends` holds the
+        last day of a status that applies, where the registry gave one.
         """
         insz = self._valid(insz)
         names = list(dict.fromkeys(names))
@@ -226,6 +227,7 @@ class RegistryClient:
         size = m.MAX_STATUSES_PER_REQUEST
         chunks = [names[i : i + size] for i in range(0, len(names), size)]
         applies: dict[str, bool] = {}
+        ends: dict[str, date] = {}
         not_found = True
         for chunk in chunks:
             answer = await self._consult(
@@ -242,8 +244,11 @@ class RegistryClient:
             )
             part = m.parse_social_statuses(answer, insz=insz, on=on)
             applies.update(part.applies)
+            ends.update(part.ends)
             not_found = not_found and part.not_found
-        return SocialStatuses(insz=insz, on=on, applies=applies, not_found=not_found)
+        return SocialStatuses(
+            insz=insz, on=on, applies=applies, not_found=not_found, ends=ends
+        )
 
     async def get_income(self, insz: str, income_year: int, *, as_of: date) -> Income:
         """GeefAanslagbiljetPersonenbelasting: the taxable income of `income_year`.
@@ -260,6 +265,26 @@ class RegistryClient:
             ),
         )
         return m.parse_income(answer, insz=insz, income_year=income_year)
+
+    async def get_disability_file(
+        self, insz: str, *, as_of: date, on: date | None = None
+    ) -> DisabilityFile:
+        """GeefDossierHandicap: the parking cards of the federal disability file.
+
+        `on` is the reference date of the file (default: `as_of`). No file
+        (NO_DATA_FOUND, 30001) is `found=False`, not an error; a source that
+        could not answer raises `RegistryUnavailable`.
+        """
+        insz = self._valid(insz)
+        on = on or as_of
+        answer = await self._consult(
+            m.GEEF_DOSSIER_HANDICAP,
+            insz,
+            lambda reference: m.disability_file_request(
+                insz, on=on, as_of=as_of, reference=reference, **self._sender()
+            ),
+        )
+        return m.parse_disability_file(answer, insz=insz, on=on)
 
     # -- the exchange -----------------------------------------------------------
 

@@ -16,11 +16,20 @@ Services read here:
 | GeefHistoriekGezinssamenstelling | 02.02.0000 | `Household` (composition on a given date) |
 | GeefSociaalStatuut | 03.00.0000 | `SocialStatuses` |
 | GeefAanslagbiljetPersonenbelasting | 02.00.0000 | `Income` |
+| GeefDossierHandicap | 03.00.0000 | `DisabilityFile` (parking cards only) |
 
 GeefGezinssamenstelling has only the INSZ as criterion: the gateway answers the
 household of the day the question is asked. A household on another date (the
 reference date of a run that is consulted later) is asked with
 GeefHistoriekGezinssamenstelling, whose criteria carry that date.
+
+GeefDossierHandicap is a KSZ service behind MAGDA: its question has no `Inhoud`
+(the `Criteria` hold `ConsultFilesByDateCriteria` with an `ssin`), and its answer
+reports on the file with a status per source (`DATA_FOUND`, `NO_DATA_FOUND`,
+`TECHNICAL_ERROR`, ...) next to MAGDA's own exceptions. It is asked for the social
+cards of the federal DG Persons with Disabilities only: the parking card's
+delivery and end date are what the Low Emission Zone rule needs, and nothing
+else of the file is asked.
 
 How MAGDA's exception codes are read (`Uitzondering/Identificatie`):
 
@@ -29,6 +38,7 @@ How MAGDA's exception codes are read (`Uitzondering/Identificatie`):
 | 30001 | no data for the question | status: `not_found`; income: unknown; household: no members; person: `RegistryError` |
 | 30003 | the INSZ is unknown to the source | `RegistryError` with code "30003" |
 | 30004 (warning) | the person received a new INSZ | `Person.replaced_by` |
+| 70001 (warning) | KSZ answered with a warning (e.g. no file found) | read from the content |
 | 45008 | the income year is not (yet) available | income unknown |
 | 40000-44999 | request refused (consumer, capacity, INSZ not in the consumer's register) | `RegistryRefused` |
 | 60006, 99994-99997 | source unavailable, too many concurrent requests | `RegistryUnavailable` (retryable) |
@@ -57,9 +67,11 @@ from proactief.errors import (
 )
 from proactief.facts import (
     Address,
+    DisabilityFile,
     Household,
     HouseholdMember,
     Income,
+    ParkingCard,
     Person,
     SocialStatuses,
 )
@@ -73,6 +85,7 @@ GEEF_GEZINSSAMENSTELLING = "GeefGezinssamenstelling"
 GEEF_HISTORIEK_GEZINSSAMENSTELLING = "GeefHistoriekGezinssamenstelling"
 GEEF_SOCIAAL_STATUUT = "GeefSociaalStatuut"
 GEEF_AANSLAGBILJET = "GeefAanslagbiljetPersonenbelasting"
+GEEF_DOSSIER_HANDICAP = "GeefDossierHandicap"
 
 NO_DATA = "30001"
 UNKNOWN_INSZ = "30003"
@@ -86,6 +99,12 @@ _DECISIVE_CODES = frozenset({NO_DATA, UNKNOWN_INSZ, INCOME_YEAR_NOT_AVAILABLE})
 
 # A status request names at most this many statuses (CriteriaSocialeStatutenType).
 MAX_STATUSES_PER_REQUEST = 8
+
+# GeefDossierHandicap: the social card category read, and the statuses KSZ gives a
+# source's result (`SourceStatusType`) or the whole answer (`GlobalStatusMagdaType`).
+PARKING_CARD_CATEGORY = "PARKINGCARD"
+FILE_FOUND = "DATA_FOUND"
+FILE_NOT_FOUND = "NO_DATA_FOUND"
 
 # The IPCAL code read as taxable income: 7555, the joint taxable income
 # ("gezamenlijk belastbaar inkomen") of the assessment. It is the code MAGDA's own
@@ -141,6 +160,11 @@ SERVICES: dict[str, Service] = {
             "02.00.0000",
             "http://webservice.geefaanslagbiljetpersonenbelastingdienst-02_00.inkomen-02_00.vip.vlaanderen.be",
         ),
+        Service(
+            GEEF_DOSSIER_HANDICAP,
+            "03.00.0000",
+            "http://magda.vlaanderen.be/soczek/soap/geefdossierhandicap/v03_00",
+        ),
     )
 }
 
@@ -174,6 +198,28 @@ def _request(
     reference: str,
     at: str | None,
 ) -> bytes:
+    """A MAGDA question whose `Inhoud/Criteria` start with the INSZ."""
+    return _envelope(
+        service,
+        f"<Inhoud><Criteria><INSZ>{escape(insz)}</INSZ>{tail}</Inhoud>",
+        as_of=as_of,
+        consumer=consumer,
+        purpose=purpose,
+        reference=reference,
+        at=at,
+    )
+
+
+def _envelope(
+    service: Service,
+    question: str,
+    *,
+    as_of: date,
+    consumer: str,
+    purpose: str,
+    reference: str,
+    at: str | None,
+) -> bytes:
     # Same shape as MAGDA's request templates: the service element in its own
     # namespace, everything below it unqualified.
     return (
@@ -188,10 +234,8 @@ def _request(
         f"<Referte>{escape(reference)}</Referte>"
         f"<Hoedanigheid>{escape(purpose)}</Hoedanigheid></Afzender>"
         "</Bericht></Context>"
-        f"<Vragen><Vraag><Referte>{escape(reference)}</Referte><Inhoud>"
-        f"<Criteria><INSZ>{escape(insz)}</INSZ>"
-    ).encode() + (
-        f"{tail}</Inhoud></Vraag></Vragen></Verzoek></web:{service.name}>"
+        f"<Vragen><Vraag><Referte>{escape(reference)}</Referte>{question}"
+        f"</Vraag></Vragen></Verzoek></web:{service.name}>"
         "</soapenv:Body></soapenv:Envelope>"
     ).encode()
 
@@ -332,6 +376,40 @@ def income_request(
         SERVICES[GEEF_AANSLAGBILJET],
         insz,
         tail,
+        as_of=as_of,
+        consumer=consumer,
+        purpose=purpose,
+        reference=reference,
+        at=at,
+    )
+
+
+def disability_file_request(
+    insz: str,
+    *,
+    on: date,
+    as_of: date,
+    consumer: str,
+    purpose: str,
+    reference: str,
+    at: str | None = None,
+) -> bytes:
+    """GeefDossierHandicap: the social cards of the federal disability file on `on`.
+
+    Asks the DG Persons with Disabilities (DGPH, which issues parking cards) for
+    the `socialCards` part only: what a rule does not need is not asked.
+    """
+    question = (
+        "<Criteria><ConsultFilesByDateCriteria>"
+        f"<ssin>{escape(insz)}</ssin>"
+        "<handicapAuthenticSources><DGPH>true</DGPH></handicapAuthenticSources>"
+        f"<referenceDate>{on.isoformat()}</referenceDate>"
+        "<parts><socialCards>true</socialCards></parts>"
+        "</ConsultFilesByDateCriteria></Criteria>"
+    )
+    return _envelope(
+        SERVICES[GEEF_DOSSIER_HANDICAP],
+        question,
         as_of=as_of,
         consumer=consumer,
         purpose=purpose,
@@ -735,15 +813,30 @@ def parse_social_statuses(
             return SocialStatuses(insz=insz or "", on=on, not_found=True)
         raise RegistryAnswerError("the GeefSociaalStatuut answer has no Persoon")
     applies: dict[str, bool] = {}
+    ends: dict[str, date] = {}
     for statuut in persoon.iterfind("SocialeStatuten/SociaalStatuut"):
         name = _text(statuut, "Naam")
         result = _text(statuut, "Resultaat/Code")
         # Any result other than 1 or 0 is not an answer: leave the status unknown.
         if name and result in ("0", "1"):
             applies[name] = result == "1"
+            end = _period_end(statuut, on) if result == "1" else None
+            if end is not None:
+                ends[name] = end
     return SocialStatuses(
-        insz=insz or _text(persoon, "INSZ") or "", on=on, applies=applies
+        insz=insz or _text(persoon, "INSZ") or "", on=on, applies=applies, ends=ends
     )
+
+
+def _period_end(statuut: etree._Element, on: date) -> date | None:
+    """The end of the status's period that holds `on`; None for no period that
+    holds it, or one without an end (both: no known end)."""
+    for periode in statuut.iterfind("Periodes/Periode"):
+        begin = _date_or_none(_text(periode, "Begindatum"))
+        end = _date_or_none(_text(periode, "Einddatum"))
+        if (begin is None or begin <= on) and (end is None or on <= end):
+            return end
+    return None
 
 
 def parse_income(
@@ -789,6 +882,55 @@ def parse_income(
     )
 
 
+def parse_disability_file(
+    answer: Answer, *, insz: str | None = None, on: date | None = None
+) -> DisabilityFile:
+    """GeefDossierHandicap → DisabilityFile: the parking cards of the DGPH file.
+
+    "No data" (the answer's or the DGPH result's status NO_DATA_FOUND, or MAGDA
+    30001) is `found=False`, not an error. A DGPH result that is neither found nor
+    not found (TECHNICAL_ERROR, NO_RESULT) raises `RegistryUnavailable`: the
+    source could not say, which is not the same as no card. `on` is the criteria
+    date asked; without it the answer's date stands in.
+    """
+    _expect(answer, GEEF_DOSSIER_HANDICAP)
+    raise_for_exceptions(answer, tolerated=(NO_DATA,))
+    on = on or answer.answered_on or date.min
+    content = answer.content
+    found = content.find("ConsultFilesByDateResponse") if content is not None else None
+    if found is None:
+        if answer.has(NO_DATA):
+            return DisabilityFile(insz=insz or "", on=on, found=False)
+        raise RegistryAnswerError(
+            "the GeefDossierHandicap answer has no ConsultFilesByDateResponse"
+        )
+    insz = insz or _text(found, "ssin") or ""
+    overall = _text(found, "status/value")
+    dgph = found.find("results/dgphResult")
+    source = _text(dgph, "status/value") if dgph is not None else None
+    if source == FILE_NOT_FOUND or (source is None and overall == FILE_NOT_FOUND):
+        return DisabilityFile(insz=insz, on=on, found=False)
+    if source != FILE_FOUND:
+        raise RegistryUnavailable(
+            "GeefDossierHandicap: the disability file's source gave no answer"
+            f" (status {source or overall or 'missing'!r}); try again later",
+            code=f"dgph-{(source or overall or 'missing').lower()}",
+        )
+    cards = []
+    for card in dgph.iterfind("file/socialCards/socialCard"):
+        if _text(card, "cardCategory") != PARKING_CARD_CATEGORY:
+            continue
+        delivered = _date_or_none(_text(card, "deliveryDate"))
+        if delivered is None:
+            raise RegistryAnswerError("a social card in the answer has no deliveryDate")
+        cards.append(
+            ParkingCard(
+                delivered_on=delivered, ends_on=_date_or_none(_text(card, "endDate"))
+            )
+        )
+    return DisabilityFile(insz=insz, on=on, found=True, parking_cards=tuple(cards))
+
+
 def _cents_to_euro(text: str | None) -> Decimal:
     try:
         cents = Decimal(text or "")
@@ -801,7 +943,7 @@ def _cents_to_euro(text: str | None) -> Decimal:
     return (cents / 100).quantize(Decimal("0.01"))
 
 
-Facts = Person | Household | SocialStatuses | Income
+Facts = Person | Household | SocialStatuses | Income | DisabilityFile
 
 
 def parse_facts(data: bytes | str | etree._Element | Answer) -> Facts:
@@ -813,6 +955,8 @@ def parse_facts(data: bytes | str | etree._Element | Answer) -> Facts:
         return parse_household(answer)
     if answer.service == GEEF_SOCIAAL_STATUUT:
         return parse_social_statuses(answer)
+    if answer.service == GEEF_DOSSIER_HANDICAP:
+        return parse_disability_file(answer)
     return parse_income(answer)
 
 
@@ -849,6 +993,13 @@ class Request:
         """GeefHistoriekGezinssamenstelling: the date the household is asked for."""
         day = _text(self.criteria, "Datum")
         return _request_date(day) if day else None
+
+    @property
+    def reference_date(self) -> date:
+        """GeefDossierHandicap: the date the file is asked for."""
+        return _request_date(
+            _text(self.criteria, "ConsultFilesByDateCriteria/referenceDate")
+        )
 
     @property
     def income_year(self) -> int:
@@ -891,9 +1042,12 @@ def read_request(data: bytes) -> Request:
         )
     service = _local(element.tag)
     verzoek = element.find("Verzoek")
-    criteria = (
-        verzoek.find("Vragen/Vraag/Inhoud/Criteria") if verzoek is not None else None
-    )
+    criteria = None
+    if verzoek is not None:
+        # KSZ services behind MAGDA (GeefDossierHandicap) have no Inhoud
+        criteria = verzoek.find("Vragen/Vraag/Inhoud/Criteria")
+        if criteria is None:
+            criteria = verzoek.find("Vragen/Vraag/Criteria")
     if service not in SERVICES or criteria is None:
         raise RegistryRefused(
             f"the request body holds {service!r} without Verzoek criteria",
@@ -921,6 +1075,8 @@ def read_request(data: bytes) -> Request:
         purpose=purpose,
         reference=reference,
         question_reference=question,
-        insz=_text(criteria, "INSZ") or "",
+        insz=_text(criteria, "INSZ")
+        or _text(criteria, "ConsultFilesByDateCriteria/ssin")
+        or "",
         criteria=criteria,
     )

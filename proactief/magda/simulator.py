@@ -13,6 +13,7 @@ one POST endpoint per service:
 | `/GeefHistoriekGezinssamenstelling-02.02` | GeefHistoriekGezinssamenstelling 02.02.0000 |
 | `/GeefSociaalStatuut-03.00` | GeefSociaalStatuut 03.00.0000 |
 | `/GeefAanslagbiljetPersonenbelasting-02.00` | GeefAanslagbiljetPersonenbelasting 02.00.0000 |
+| `/GeefDossierHandicap-03.00` | GeefDossierHandicap 03.00.0000 (parking cards) |
 | `GET /health` | 200 and the number of persons, once the city is loaded |
 
 It answers as the registries stood on the date of the request's `Tijdstip`:
@@ -21,6 +22,13 @@ It answers as the registries stood on the date of the request's `Tijdstip`:
   a death after that date is not shown;
 - a status is visible only from its `registered_on` (registry lag); each status
   asked is answered 1 when it is active on the status's criteria date, else 0;
+  a status answered 1 lists the period that holds that date (its start, and its
+  end when it has one), as the gateway's `Periodes` do;
+- the disability file (GeefDossierHandicap) holds a parking card for each
+  visible `GENT_PARKING_ADULT` or `GENT_PARKING_CHILD` period that started on or
+  before the reference date asked: delivered on the period's start, ending on its
+  end; the card number is derived from the INSZ. Someone without such a period
+  has no file (NO_DATA_FOUND with KSZ's warning 70001);
 - an income is visible only from its `assessed_on` (45008 before, as MAGDA does);
   an income year the city has no assessment for is 30001;
 - a household is everyone with the same `household` id born on or before the
@@ -77,13 +85,14 @@ from starlette.routing import Route
 from proactief.city import load_population
 from proactief.config import Settings
 from proactief.errors import CityDataError, RegistryRefused
-from proactief.facts import Address, HouseholdMember, Person
+from proactief.facts import Address, HouseholdMember, ParkingCard, Person
 from proactief.magda import answers
 from proactief.magda import messages as m
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_PERSON = "01"
+PARKING_STATUSES = frozenset({"GENT_PARKING_ADULT", "GENT_PARKING_CHILD"})
 
 
 # ---------------------------------------------------------------------------
@@ -272,6 +281,8 @@ class Registry:
             return self._household(resident, request.criteria_date or request.as_of, to)
         if request.service == m.GEEF_SOCIAAL_STATUUT:
             return self._statuses(resident, request, to), "0"
+        if request.service == m.GEEF_DOSSIER_HANDICAP:
+            return self._disability_file(resident, request, to), "0"
         return self._income(resident, request, to)
 
     def _members(self, resident: Resident, on: date) -> list[Resident]:
@@ -321,25 +332,45 @@ class Registry:
         ]
         return answers.household_answer(to, lines), "0"
 
+    @staticmethod
+    def _known(resident: Resident, as_of: date) -> list[StatusSpell]:
+        return [
+            s
+            for s in resident.statuses
+            if s.registered_on is None or s.registered_on <= as_of
+        ]
+
     def _statuses(
         self, resident: Resident, request: m.Request, to: answers.Addressee
     ) -> bytes:
-        known = [
-            s
-            for s in resident.statuses
-            if s.registered_on is None or s.registered_on <= request.as_of
+        known = self._known(resident, request.as_of)
+        results, periods = [], {}
+        for name, on in request.status_names_and_dates:
+            holding = [
+                (s.start, s.end)
+                for s in known
+                if s.name == name and s.start <= on and (s.end is None or on <= s.end)
+            ]
+            results.append((name, bool(holding)))
+            if holding and holding[0][0] != date.min:
+                periods[name] = holding
+        return answers.statuses_answer(to, resident.insz, results, periods)
+
+    def _disability_file(
+        self, resident: Resident, request: m.Request, to: answers.Addressee
+    ) -> bytes:
+        on = request.reference_date
+        cards = [
+            ParkingCard(delivered_on=s.start, ends_on=s.end)
+            for s in sorted(self._known(resident, request.as_of), key=lambda s: s.start)
+            if s.name in PARKING_STATUSES and date.min < s.start <= on
         ]
-        results = [
-            (
-                name,
-                any(
-                    s.name == name and s.start <= on and (s.end is None or on <= s.end)
-                    for s in known
-                ),
-            )
-            for name, on in request.status_names_and_dates
-        ]
-        return answers.statuses_answer(to, resident.insz, results)
+        if not cards:
+            return answers.disability_file_not_found(to)
+        # a stable ten-digit number, so that two look-ups of one card agree; it
+        # identifies nothing outside the simulator
+        number = f"{int(resident.insz) * 7919 % 10**10:010d}"
+        return answers.disability_file_answer(to, resident.insz, cards, number)
 
     def _income(
         self, resident: Resident, request: m.Request, to: answers.Addressee

@@ -91,7 +91,12 @@ class LoginResult(StrEnum):
     DISABLED = "disabled"
 
 
+MAX_PASSWORD_LENGTH = 1000  # what the sign-in form takes
+
+
 def check_new_password(password: str) -> None:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             f"a password needs at least {MIN_PASSWORD_LENGTH} characters"

@@ -9,6 +9,7 @@ alone and with a screen reader, in any browser.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -97,6 +98,17 @@ def page(
     )
 
 
+_LONG_NUMBER = re.compile(r"\d{5,}")
+
+
+def _route_of(request: Request) -> str:
+    """The page asked for, as its route ("/beoordeling/{case_id}") where known;
+    otherwise the path with long numbers masked: it may hold a national number."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None) or request.url.path
+    return _LONG_NUMBER.sub("…", path)[:200]
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path of this site is a place to go after signing in."""
     if not target or not target.startswith("/") or target.startswith("//"):
@@ -106,10 +118,33 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+class _TypeOnly(logging.Filter):
+    """Keeps a traceback out of the server's log: an exception's message or its
+    frames may hold what a user typed (a national number). The type remains."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            kind = type(record.exc_info[1]).__name__
+            record.msg = f"{record.getMessage()} ({kind}; traceback withheld)"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _withhold_tracebacks() -> None:
+    for name in ("uvicorn.error", "uvicorn", "fastapi"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _TypeOnly) for f in logger.filters):
+            logger.addFilter(_TypeOnly())
+
+
 def create_app(settings: WebSettings, store_url: str | None = None) -> FastAPI:
     from proactief.web import audit, desk, review
+    from proactief.web.api import create_api
 
     store = Store(store_url or settings.core.database_url)
+    _withhold_tracebacks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,6 +163,15 @@ def create_app(settings: WebSettings, store_url: str | None = None) -> FastAPI:
     app.state.store = store
     app.state.accounts = Accounts(store, settings.login, settings.sessions)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount(
+        "/api",
+        create_api(
+            store,
+            lambda: app.state.desk,
+            settings.core.allow_test_numbers,
+            settings.core.pseudonym_key,
+        ),
+    )
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
@@ -168,7 +212,7 @@ def create_app(settings: WebSettings, store_url: str | None = None) -> FastAPI:
             store.audit,
             exc.user.username,
             "access_refused",
-            detail=request.url.path[:200],
+            detail=_route_of(request),
         )
         return page(
             request,
@@ -215,8 +259,17 @@ def create_app(settings: WebSettings, store_url: str | None = None) -> FastAPI:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, _exc: RequestValidationError):
+    async def invalid_request(request: Request, exc: RequestValidationError):
         # FastAPI's own answer quotes the input, which may be a national number.
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            return page(  # /beoordeling/abc: no such page
+                request,
+                "error.html",
+                current_user(request),
+                status_code=404,
+                title="Pagina niet gevonden",
+                message="Deze pagina bestaat niet.",
+            )
         return page(
             request,
             "error.html",

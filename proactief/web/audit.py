@@ -45,16 +45,21 @@ def _day(raw: str) -> date | None:
 def _bounds(van: str, tot: str) -> tuple[datetime | None, datetime | None, str | None]:
     """UTC bounds of the Brussels days from `van` up to and including `tot`."""
     start, end = _day(van), _day(tot)
-    error = None
+    invalid = "Een datum is niet geldig; schrijf ze als JJJJ-MM-DD."
     if (van and start is None) or (tot and end is None):
-        error = "Een datum is niet geldig; schrijf ze als JJJJ-MM-DD."
-    since = datetime.combine(start, time(), BRUSSELS).astimezone(UTC) if start else None
-    until = (
-        datetime.combine(end + timedelta(days=1), time(), BRUSSELS).astimezone(UTC)
-        if end
-        else None
-    )
-    return since, until, error
+        return None, None, invalid
+    try:
+        since = (
+            datetime.combine(start, time(), BRUSSELS).astimezone(UTC) if start else None
+        )
+        until = (
+            datetime.combine(end + timedelta(days=1), time(), BRUSSELS).astimezone(UTC)
+            if end
+            else None
+        )
+    except OverflowError:  # 0001-01-01 or 9999-12-31
+        return None, None, invalid
+    return since, until, None
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -71,24 +76,36 @@ async def audit_log(
 
     store = request.app.state.store
     since, until, error = _bounds(van, tot)
-    pagina = max(1, min(pagina, 100_000))
-    events, total = await run_in_threadpool(
-        lambda: store.audit_events(
+
+    def page_of(number: int):
+        return store.audit_events(
             actor=medewerker.strip() or None,
             since=since,
             until=until,
             action=actie or None,
             limit=PAGE_SIZE,
-            offset=(pagina - 1) * PAGE_SIZE,
+            offset=(number - 1) * PAGE_SIZE,
         )
-    )
-    alerts, _ = await run_in_threadpool(
+
+    events, total = [], 0
+    pagina = max(1, min(pagina, 100_000))
+    if error is None:
+        events, total = await run_in_threadpool(page_of, pagina)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if total and pagina > pages:  # a page past the end shows the last one
+        pagina = pages
+        events, total = await run_in_threadpool(page_of, pagina)
+    recent, _ = await run_in_threadpool(
         lambda: store.audit_events(
             action="desk_rate_exceeded",
             since=datetime.now(UTC) - timedelta(days=7),
-            limit=20,
+            limit=None,
         )
     )
+    alerts: dict[str, tuple[int, datetime]] = {}
+    for event in recent:  # newest first: one line per officer
+        count, last = alerts.get(event.actor, (0, event.at))
+        alerts[event.actor] = (count + 1, last)
     officers = sorted({a.username for a in request.app.state.accounts.all()})
     return page(
         request,
@@ -105,7 +122,7 @@ async def audit_log(
         actie=actie,
         error=error,
         pagina=pagina,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=pages,
         query=request.url.query,
     )
 
@@ -120,7 +137,10 @@ async def audit_export(
     actie: str = "",
 ) -> Response:
     store = request.app.state.store
-    since, until, _ = _bounds(van, tot)
+    since, until, error = _bounds(van, tot)
+    if error:
+        # never the whole log when a filter was meant: the page says what is wrong
+        return await audit_log(request, user, medewerker, van, tot, actie, 1)
     events, total = await run_in_threadpool(
         lambda: store.audit_events(
             actor=medewerker.strip() or None,

@@ -128,6 +128,62 @@ def set_password(
     typer.echo(f"password of {username} changed")
 
 
+api_clients_app = typer.Typer(
+    help="API keys of the systems that call the API (the LEZ permit system).",
+    no_args_is_help=True,
+)
+
+
+def _keys(database: str | None):
+    from proactief.store import Store
+    from proactief.web.apikeys import ApiKeys
+
+    return ApiKeys(Store(database or Settings.from_env().database_url))
+
+
+@api_clients_app.command("add")
+def add_api_client(
+    name: Annotated[str, typer.Argument(help="Client system, e.g. lez-permits.")],
+    database: Database = None,
+) -> None:
+    """Make an API key for a client system; the key is shown this once."""
+    try:
+        key = _keys(database).create(name)
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"API key of {name.strip().lower()} (keep it safe, it is not shown again):"
+    )
+    typer.echo(key)
+
+
+@api_clients_app.command("list")
+def list_api_clients(database: Database = None) -> None:
+    """List the API keys: client, key prefix, made, revoked."""
+    for client in _keys(database).all():
+        revoked = (
+            f"revoked {client.revoked_at.isoformat(timespec='minutes')}"
+            if client.revoked_at
+            else "live"
+        )
+        made = client.created_at.isoformat(timespec="minutes")
+        typer.echo(f"{client.name}\t{client.prefix}...\tmade {made}\t{revoked}")
+
+
+@api_clients_app.command("revoke")
+def revoke_api_client(
+    name_or_prefix: Annotated[
+        str, typer.Argument(help="A client's name (all its keys) or a key prefix.")
+    ],
+    database: Database = None,
+) -> None:
+    """Revoke API keys: refused from the next call on."""
+    count = _keys(database).revoke(name_or_prefix)
+    if not count:
+        _fail(f"no live key of {name_or_prefix!r}")
+    typer.echo(f"{count} key(s) revoked")
+
+
 def web(
     city: Annotated[
         Path,
@@ -174,6 +230,7 @@ def web(
         )
     if (registry is None) == (not with_simulator):
         _fail("give either --registry URL or --with-simulator")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per look-up
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )

@@ -30,6 +30,7 @@ from proactief.errors import InvalidInsz
 from proactief.insz import pseudonym, validate
 from proactief.magda.client import RegistryClient
 from proactief.store import Store
+from proactief.uitpas import HouseholdMate
 from proactief.web.accounts import SignedIn
 from proactief.web.security import DESK, check_csrf, require
 from proactief.web.settings import WebSettings
@@ -115,15 +116,17 @@ class DeskService:
         self._offers[token] = offer
         return token
 
-    def take_offer(self, token: str, username: str) -> HouseholdOffer | None:
+    def take_offer(
+        self, token: str, username: str, keep: bool = False
+    ) -> HouseholdOffer | None:
+        """The offer made to this officer, used up unless `keep`."""
         offer = self._offers.get(token)
         if offer is None or offer.username != username:
             return None
-        if offer.expires < time.monotonic():
+        expired = offer.expires < time.monotonic()
+        if expired or not keep:
             del self._offers[token]
-            return None
-        del self._offers[token]
-        return offer
+        return None if expired else offer
 
 
 def _service(request: Request) -> DeskService:
@@ -207,14 +210,24 @@ async def desk_check(
     await run_in_threadpool(
         _record_check, service, user.username, insz, ref, answer, today, elapsed_ms
     )
-    offer_token = None
+    offer_token, members = None, []
     if answer.outcome == "granted" and answer.household:
+        granted = await run_in_threadpool(
+            store.final_decisions,
+            BENEFIT,
+            str(today.year),
+            [m.insz for m in answer.household],
+        )
+        members = [
+            m
+            for m in answer.household
+            if getattr(granted.get(m.insz), "outcome", None) != "granted"
+        ]
+    if members:
         offer_token = service.offer(
             HouseholdOffer(
                 username=user.username,
-                members=[
-                    (m.insz, m.first_name, m.birth_year) for m in answer.household
-                ],
+                members=[(m.insz, m.first_name, m.birth_year) for m in members],
                 period=str(today.year),
                 rule_version=answer.rule_version,
                 valid_until=answer.valid_until,
@@ -229,6 +242,7 @@ async def desk_check(
         answer=answer,
         number=formatted(insz),
         offer_token=offer_token,
+        offer_members=members,
         slowed=slowed,
     )
 
@@ -309,22 +323,22 @@ def _record_check(
     period = str(today.year)
     run_id = f"desk:{today.isoformat()}"
     evidence = _evidence(today)
+    row = {
+        "benefit": BENEFIT,
+        "period": period,
+        "subject": insz,
+        "subject_ref": ref,
+        "outcome": str(answer.outcome),
+        "reasons": reasons,
+        "evidence": evidence,
+        "rule_version": answer.rule_version,
+        "run_id": run_id,
+    }
+    if str(answer.outcome) == "granted":
+        store.record_grants([row], settled_by=f"granted at the desk by {username}")
+        return
     final_before = insz in store.final_decisions(BENEFIT, period, [insz])
-    store.save_decisions(
-        [
-            {
-                "benefit": BENEFIT,
-                "period": period,
-                "subject": insz,
-                "subject_ref": ref,
-                "outcome": str(answer.outcome),
-                "reasons": reasons,
-                "evidence": evidence,
-                "rule_version": answer.rule_version,
-                "run_id": run_id,
-            }
-        ]
-    )
+    store.save_decisions([row])
     if final_before:
         return  # a grant or a reviewer's decision stands; no case to open
     case = None
@@ -350,7 +364,21 @@ async def household_grant(
 
     check_csrf(user.csrf_token, csrf_token)
     service = _service(request)
-    offer = service.take_offer(aanbod, user.username)
+    chosen_numbers = sorted(set(gezinslid or []))
+    offer = service.take_offer(aanbod, user.username, keep=not chosen_numbers)
+    if offer is not None and not chosen_numbers:
+        return page(
+            request,
+            "desk.html",
+            user,
+            status_code=422,
+            csrf_token=user.csrf_token,
+            household_error="Vink minstens één gezinslid aan.",
+            offer_again=aanbod,
+            offer_members=[
+                HouseholdMate(insz, name, year) for insz, name, year in offer.members
+            ],
+        )
     if offer is None:
         return page(
             request,
@@ -363,11 +391,7 @@ async def household_grant(
                 " de controle opnieuw."
             ),
         )
-    chosen = [
-        offer.members[i]
-        for i in sorted(set(gezinslid or []))
-        if 0 <= i < len(offer.members)
-    ]
+    chosen = [offer.members[i] for i in chosen_numbers if 0 <= i < len(offer.members)]
     await run_in_threadpool(_record_household, service, user.username, offer, chosen)
     return page(
         request,
@@ -412,4 +436,4 @@ def _record_household(
             subject_ref=ref,
             outcome="granted",
         )
-    store.save_decisions(rows)
+    store.record_grants(rows, settled_by=f"granted at the desk by {username}")

@@ -15,6 +15,8 @@ BENEFITS = {
     "school-tariffs": "Sociaal tarief school en opvang",
     "uitpas": "UiTPAS kansentarief",
     "lez": "Lage-emissiezone",
+    "lez-free-registration": "LEZ: gratis registratie voertuig",
+    "lez-day-pass": "LEZ: sociaal tarief dagpassen",
 }
 
 OUTCOMES = {
@@ -81,6 +83,7 @@ REASONS = {
     "person_not_in_registry": "persoon niet gevonden in het rijksregister",
     "person_deceased": "persoon overleden volgens het register",
     "renewal_not_qualifying": "bij verlenging geen recht meer",
+    "renewal_status_ends": "het statuut loopt af voor de verlenging",
     "renewed": "verlengd",
     "granted_earlier_this_year": "eerder dit jaar toegekend",
     "household_member_granted": "gezinslid van iemand die het kansentarief kreeg",
@@ -100,7 +103,8 @@ ACTIONS = {
     "review_number_shown": "rijksregisternummer getoond",
     "review_decided": "beoordeling beslist",
     "review_reopened": "beoordeling heropend",
-    "audit_exported": "auditlog geexporteerd",
+    "audit_exported": "auditlog geëxporteerd",
+    "lez_check": "LEZ-vraag van het vergunningensysteem",
 }
 
 
@@ -126,7 +130,11 @@ HOUSEHOLD_MEMBER_SUFFIX = "_household_member"
 def reason(code: str) -> str:
     if code.endswith(HOUSEHOLD_MEMBER_SUFFIX) and code not in REASONS:
         return reason(code.removesuffix(HOUSEHOLD_MEMBER_SUFFIX)) + " (gezinslid)"
-    return REASONS.get(code, _fallback(code))
+    if code in REASONS:
+        return REASONS[code]
+    from rules.lez import REASON_TEXTS  # the LEZ rule keeps its own words
+
+    return REASON_TEXTS.get(code, _fallback(code))
 
 
 def reasons(codes: str | None) -> list[str]:

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -32,6 +32,8 @@ router = APIRouter()
 PAGE_SIZE = 50
 MIN_MOTIVATION = 10
 GRANTED_CATEGORIES = ("social", "low_income_a", "low_income_b")
+# A case number in a URL: a whole number the database can hold.
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ def grant_choices(case: ReviewCase) -> list[GrantChoice]:
             amount, credit = garbage_bags.voucher_amount(bracket["min"], on)
             if bracket["max"] is None:
                 size = f"{bracket['min']} of meer andere gezinsleden"
+            elif bracket["min"] == bracket["max"] == 0:
+                size = "geen andere gezinsleden"
+            elif bracket["min"] == bracket["max"] == 1:
+                size = "1 ander gezinslid"
             elif bracket["min"] == bracket["max"]:
                 size = f"{bracket['min']} andere gezinsleden"
             else:
@@ -130,7 +136,7 @@ async def queue(
 async def _case_page(
     request: Request,
     user: SignedIn,
-    case_id: int,
+    case_id: CaseId,
     *,
     show_number: bool = False,
     error: str | None = None,
@@ -196,7 +202,7 @@ async def _audit_case(
 @router.get("/beoordeling/{case_id}", response_class=HTMLResponse)
 async def case_detail(
     request: Request,
-    case_id: int,
+    case_id: CaseId,
     user: Annotated[SignedIn, Depends(require(REVIEW))],
 ) -> Response:
     await _audit_case(request, user, case_id, "review_viewed")
@@ -206,7 +212,7 @@ async def case_detail(
 @router.post("/beoordeling/{case_id}/nummer", response_class=HTMLResponse)
 async def show_number(
     request: Request,
-    case_id: int,
+    case_id: CaseId,
     user: Annotated[SignedIn, Depends(require(REVIEW))],
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
@@ -219,7 +225,7 @@ async def show_number(
 @router.post("/beoordeling/{case_id}/beslissing", response_class=HTMLResponse)
 async def decide(
     request: Request,
-    case_id: int,
+    case_id: CaseId,
     user: Annotated[SignedIn, Depends(require(REVIEW))],
     beslissing: Annotated[str, Form(max_length=20)] = "",
     keuze: Annotated[str, Form(max_length=40)] = "",
@@ -304,7 +310,7 @@ def _granted_fields(case: ReviewCase, choice: str) -> dict:
 @router.post("/beoordeling/{case_id}/heropenen", response_class=HTMLResponse)
 async def reopen(
     request: Request,
-    case_id: int,
+    case_id: CaseId,
     user: Annotated[SignedIn, Depends(require(SUPERVISE))],
     motivering: Annotated[str, Form(max_length=4000)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",

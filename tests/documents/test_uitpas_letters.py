@@ -77,3 +77,28 @@ def test_letters_are_written_under_their_reference(tmp_path):
         "UP-2027-0123456789ab.pdf",
         "UP-2027-ba9876543210.pdf",
     ]
+
+
+def test_a_childs_letter_goes_to_the_parents_about_the_child():
+    text = _text(RenewalLetterRenderer().render(_letter(minor=True)))
+    assert "Aan de ouders van Zoë D'Hondt" in text
+    assert "Beste ouders" in text
+    assert "het kansentarief op de UiTPAS van Zoë loopt door" in text
+    assert "uw kansentarief" not in text
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "minor"),
+    [
+        ("2008-12-02", False),  # turns 18 on the letter date
+        ("2008-12-03", True),  # turns 18 the day after
+        ("2008-00-00", True),  # month unknown: counted from the end of the year
+        ("1990-05-17", False),
+        ("0000-00-00", False),
+        (None, False),
+    ],
+)
+def test_who_counts_as_a_child_on_the_letter_date(birth_date, minor):
+    from tasks.uitpas import is_minor
+
+    assert is_minor(birth_date, date(2026, 12, 2)) is minor

@@ -110,6 +110,21 @@ POPULATION = [
         household="H1",
         position="02",
         address=HOME,
+        statuses=[
+            # An earlier parking card, then one issued until 31 May 2030.
+            {
+                "name": "GENT_PARKING_ADULT",
+                "from": "2015-06-01",
+                "to": "2020-05-31",
+                "registered_on": "2015-06-10",
+            },
+            {
+                "name": "GENT_PARKING_ADULT",
+                "from": "2020-06-01",
+                "to": "2030-05-31",
+                "registered_on": "2020-06-20",
+            },
+        ],
     ),
     _person(
         CHILD,
@@ -158,6 +173,15 @@ POPULATION = [
             "reference_address": True,
             "since": "2024-06-01",
         },
+        statuses=[
+            # A parking card for good from 1 February, registered on 5 March.
+            {
+                "name": "GENT_PARKING_ADULT",
+                "from": "2025-02-01",
+                "to": None,
+                "registered_on": "2025-03-05",
+            },
+        ],
     ),
     _person(OLD_NUMBER, "Rik", "Claes", "1970-03-03", sex="M", replaced_by=NEW_NUMBER),
     _person(
@@ -198,6 +222,7 @@ RESPONSE_SCHEMAS = {
     "GeefHistoriekGezinssamenstelling": "Persoon.GeefHistoriekGezinssamenstellingDienst-02.02/WebService/GeefHistoriekGezinssamenstellingResponse.xsd",
     "GeefSociaalStatuut": "SocZek.GeefSociaalStatuutDienst-03.00/WebService/GeefSociaalStatuutResponse.xsd",
     "GeefAanslagbiljetPersonenbelasting": "Inkomen.GeefAanslagbiljetPersonenbelastingDienst-02.00/WebService/GeefAanslagbiljetPersonenbelastingResponse.xsd",
+    "GeefDossierHandicap": "SocZek.GeefDossierHandicapDienst-03.00/WebService/GeefDossierHandicapResponse.xsd",
 }
 
 

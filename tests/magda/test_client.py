@@ -16,7 +16,7 @@ from proactief.errors import (
     RegistryRefused,
     RegistryUnavailable,
 )
-from proactief.facts import HouseholdMember, Person
+from proactief.facts import DisabilityFile, HouseholdMember, ParkingCard, Person
 from proactief.magda import answers, messages
 from proactief.magda.client import Consultation, RegistryClient
 
@@ -246,6 +246,30 @@ async def test_income_and_income_not_yet_assessed():
         unknown = await registry.get_income(FATHER, 2024, as_of=TODAY)
     assert known.taxable_income == Decimal("23000.00")
     assert (unknown.income_year, unknown.taxable_income) == (2024, None)
+
+
+async def test_disability_file_asks_its_reference_date_and_is_retried_when_down():
+    card = ParkingCard(date(2020, 6, 1), date(2030, 5, 31))
+    gateway = ScriptedGateway(
+        magda_error("99996"),
+        lambda r, to: _ok(
+            answers.disability_file_answer(to, r.insz, [card], "1234567890")
+        ),
+        lambda r, to: _ok(answers.disability_file_not_found(to)),
+    )
+    async with _client(gateway) as registry:
+        found = await registry.get_disability_file(
+            FATHER, as_of=TODAY, on=date(2025, 1, 1)
+        )
+        none = await registry.get_disability_file(MOTHER, as_of=TODAY)
+    assert gateway.paths == ["/GeefDossierHandicap-03.00"] * 3
+    assert [r.reference_date for r in gateway.requests] == [
+        date(2025, 1, 1),
+        date(2025, 1, 1),
+        TODAY,
+    ]
+    assert found == DisabilityFile(FATHER, date(2025, 1, 1), True, (card,))
+    assert none == DisabilityFile(MOTHER, TODAY, found=False)
 
 
 async def test_requests_in_flight_stay_within_the_limit():

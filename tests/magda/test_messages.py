@@ -15,7 +15,15 @@ from proactief.errors import (
     RegistryRefused,
     RegistryUnavailable,
 )
-from proactief.facts import Address, Household, Income, Person, SocialStatuses
+from proactief.facts import (
+    Address,
+    DisabilityFile,
+    Household,
+    Income,
+    ParkingCard,
+    Person,
+    SocialStatuses,
+)
 from proactief.magda import answers, messages
 
 from .conftest import MAGDA_DIR
@@ -26,6 +34,7 @@ SAMPLE_FOLDERS = {
     "GeefHistoriekGezinssamenstelling": "Persoon/GeefHistoriekGezinssamenstelling/02.02.0000",
     "GeefSociaalStatuut": "SocZek/GeefSociaalStatuut/03.00.0000",
     "GeefAanslagbiljetPersonenbelasting": "Inkomen/GeefAanslagbiljetPersonenbelasting/02.00.0000",
+    "GeefDossierHandicap": "SocZek/GeefDossierHandicap/03.00.0000",
 }
 FACTS = {
     "GeefPersoon": Person,
@@ -33,6 +42,7 @@ FACTS = {
     "GeefHistoriekGezinssamenstelling": Household,
     "GeefSociaalStatuut": SocialStatuses,
     "GeefAanslagbiljetPersonenbelasting": Income,
+    "GeefDossierHandicap": DisabilityFile,
 }
 # Samples that are errors on purpose, and the error each must become.
 ERROR_SAMPLES = {
@@ -176,6 +186,111 @@ def test_sample_statuses_no_data_is_not_found_not_an_error(magda_dir: Path) -> N
     assert statuses.has("BIM_BVT") is None
 
 
+def test_sample_status_period_gives_the_end_of_a_status_that_applies(
+    magda_dir: Path,
+) -> None:
+    answer = messages.read_answer(
+        _sample(magda_dir, "GeefSociaalStatuut", "66691666644")
+    )
+    statuses = messages.parse_social_statuses(answer, on=date(2025, 1, 1))
+    assert statuses.applies == {"BIM_BVT_IN_FAMILY": True, "BIM_BVT": True}
+    assert statuses.ends == {
+        "BIM_BVT_IN_FAMILY": date(2030, 1, 1),
+        "BIM_BVT": date(2030, 1, 1),
+    }
+    # a period that does not hold the date asked gives no end
+    later = messages.parse_social_statuses(answer, on=date(2031, 1, 1))
+    assert later.ends == {}
+
+
+def test_sample_statuses_without_periods_have_no_known_end(magda_dir: Path) -> None:
+    statuses = messages.parse_facts(
+        _sample(magda_dir, "GeefSociaalStatuut", "00683042157")
+    )
+    assert statuses.applies["GENT_PARKING_ADULT"] is True
+    assert statuses.ends == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "cards"),
+    [
+        # a parking card and a reduction card: the reduction card is not read
+        ("12630962125", (ParkingCard(date(2020, 2, 2), date(2030, 2, 2)),)),
+        ("88681575651", (ParkingCard(date(2022, 2, 1), date(2030, 2, 1)),)),
+        ("96721418968", (ParkingCard(date(2023, 6, 1), date(2030, 6, 1)),)),
+        # a reduction card only
+        ("89702316648", ()),
+        # a file with recognitions and allowances, without social cards
+        ("00683042157", ()),
+        # a file found, with nothing in it
+        ("10712995476", ()),
+    ],
+)
+def test_sample_disability_file_gives_its_parking_cards(
+    magda_dir: Path, name: str, cards: tuple
+) -> None:
+    answer = messages.read_answer(_sample(magda_dir, "GeefDossierHandicap", name))
+    file = messages.parse_disability_file(answer, insz=name, on=date(2025, 1, 1))
+    assert file == DisabilityFile(
+        insz=name, on=date(2025, 1, 1), found=True, parking_cards=cards
+    )
+
+
+def test_sample_disability_file_not_found_is_no_file_not_an_error(
+    magda_dir: Path,
+) -> None:
+    """NO_DATA_FOUND with KSZ's warning 70001: the person has no file."""
+    answer = messages.read_answer(_sample(magda_dir, "GeefDossierHandicap", "notfound"))
+    assert answer.has("70001") and answer.result_code == "0"
+    file = messages.parse_disability_file(
+        answer, insz="62680599650", on=date(2024, 3, 15)
+    )
+    assert file == DisabilityFile(insz="62680599650", on=date(2024, 3, 15), found=False)
+    assert file.parking_card_on(date(2024, 3, 15)) is None
+
+
+def test_the_parking_card_of_a_day_is_the_valid_one_that_runs_longest() -> None:
+    file = DisabilityFile(
+        "62680599650",
+        date(2025, 1, 1),
+        parking_cards=(
+            ParkingCard(date(2015, 1, 1), date(2020, 1, 1)),
+            ParkingCard(date(2020, 1, 2), date(2026, 1, 1)),
+            ParkingCard(date(2024, 1, 1), None),
+        ),
+    )
+    assert file.parking_card_on(date(2025, 1, 1)) == ParkingCard(date(2024, 1, 1))
+    assert file.parking_card_on(date(2019, 1, 1)) == ParkingCard(
+        date(2015, 1, 1), date(2020, 1, 1)
+    )
+    assert file.parking_card_on(date(2014, 1, 1)) is None
+
+
+def _dossier_answer(source_status: str) -> bytes:
+    to = _addressee("GeefDossierHandicap")
+    answer = answers.disability_file_answer(
+        to, "85673000192", [ParkingCard(date(2020, 1, 1))], "1234567890"
+    )
+    return answer.replace(b"DATA_FOUND", source_status.encode())
+
+
+def test_a_disability_file_source_in_technical_error_is_unavailable() -> None:
+    answer = messages.read_answer(_dossier_answer("TECHNICAL_ERROR"))
+    with pytest.raises(RegistryUnavailable) as raised:
+        messages.parse_disability_file(answer)
+    assert raised.value.code == "dgph-technical_error"
+
+
+def test_a_disability_file_of_30001_is_no_file() -> None:
+    answer = messages.read_answer(
+        answers.answer_error(_addressee("GeefDossierHandicap"), "30001")
+    )
+    file = messages.parse_disability_file(
+        answer, insz="85673000192", on=date(2025, 3, 1)
+    )
+    assert file.found is False
+
+
 @pytest.mark.parametrize(
     ("name", "year", "taxable"),
     [
@@ -271,6 +386,7 @@ REQUEST_SCHEMAS = {
     "GeefHistoriekGezinssamenstelling": "GeefHistoriekGezinssamenstellingDienst-02.02/WebService/GeefHistoriekGezinssamenstelling.xsd",
     "GeefSociaalStatuut": "GeefSociaalStatuutDienst-03.00/WebService/GeefSociaalStatuut.xsd",
     "GeefAanslagbiljetPersonenbelasting": "GeefAanslagbiljetPersonenbelastingDienst-02.00/WebService/GeefAanslagbiljetPersonenbelasting.xsd",
+    "GeefDossierHandicap": "GeefDossierHandicapDienst-03.00/WebService/GeefDossierHandicap.xsd",
 }
 SENDER = {
     "as_of": date(2025, 3, 1),
@@ -291,6 +407,9 @@ REQUESTS = {
     ),
     "GeefAanslagbiljetPersonenbelasting": lambda: messages.income_request(
         "85673000192", 2023, **SENDER
+    ),
+    "GeefDossierHandicap": lambda: messages.disability_file_request(
+        "85673000192", on=date(2025, 1, 1), **SENDER
     ),
 }
 
@@ -326,6 +445,32 @@ def test_magda_request_templates_are_read(magda_dir: Path) -> None:
         request = messages.read_request(template.read_bytes())
         assert request.service == service
         assert request.insz == "90010100123"
+
+
+def test_magda_disability_file_template_is_read(magda_dir: Path) -> None:
+    """A KSZ question without Inhoud: the number is the criteria's ssin."""
+    template = next(
+        (magda_dir / "requests" / "GeefDossierHandicap").glob("*/template.xml")
+    )
+    request = messages.read_request(template.read_bytes())
+    assert request.service == "GeefDossierHandicap"
+    assert request.insz == "90010100123"
+    assert request.reference_date == date(2025, 1, 1)
+
+
+def test_disability_file_request_asks_the_dgph_social_cards_only() -> None:
+    request = messages.read_request(
+        messages.disability_file_request("85673000192", on=date(2025, 1, 1), **SENDER)
+    )
+    assert (request.service, request.insz, request.as_of) == (
+        "GeefDossierHandicap",
+        "85673000192",
+        date(2025, 3, 1),
+    )
+    assert request.reference_date == date(2025, 1, 1)
+    criteria = request.criteria.find("ConsultFilesByDateCriteria")
+    assert [e.tag for e in criteria.find("handicapAuthenticSources")] == ["DGPH"]
+    assert [e.tag for e in criteria.find("parts")] == ["socialCards"]
 
 
 def test_status_request_names_at_most_eight_statuses() -> None:

@@ -19,6 +19,7 @@ from proactief.errors import (
     RegistryRefused,
     RegistryUnavailable,
 )
+from proactief.facts import DisabilityFile, ParkingCard
 from proactief.magda import messages
 from proactief.magda.client import RegistryClient
 from proactief.magda.simulator import (
@@ -103,6 +104,34 @@ SCHEMA_CASES = {
         ),
         "30003",
     ),
+    "statuses-with-periods": (
+        lambda: messages.social_status_request(
+            FATHER,
+            ["GENT_PARKING_ADULT", "GENT_PARKING_CHILD", "BIM_BVT"],
+            on=TODAY,
+            **_sender(),
+        ),
+        "0",
+    ),
+    "disability-file": (
+        lambda: messages.disability_file_request(FATHER, on=TODAY, **_sender()),
+        "0",
+    ),
+    "disability-file-open-ended-card": (
+        lambda: messages.disability_file_request(
+            LODGER, on=TODAY, **_sender(as_of=date(2025, 3, 5))
+        ),
+        "0",
+    ),
+    # no file: NO_DATA_FOUND with KSZ's warning 70001, which decides nothing
+    "disability-file-none": (
+        lambda: messages.disability_file_request(MOTHER, on=TODAY, **_sender()),
+        "0",
+    ),
+    "disability-file-unknown": (
+        lambda: messages.disability_file_request(STRANGER, on=TODAY, **_sender()),
+        "30003",
+    ),
     "income": (lambda: messages.income_request(MOTHER, 2023, **_sender()), "0"),
     "income-not-assessed-yet": (
         lambda: messages.income_request(MOTHER, 2024, **_sender()),
@@ -129,6 +158,7 @@ CASE_OF_SERVICE = {
     "GeefHistoriekGezinssamenstelling": "household-history",
     "GeefSociaalStatuut": "statuses",
     "GeefAanslagbiljetPersonenbelasting": "income",
+    "GeefDossierHandicap": "disability-file",
 }
 
 
@@ -422,3 +452,58 @@ def test_held_answers_time_out_and_are_retried(city_dir: Path):
     ) as url:
         seen = asyncio.run(look_up(url))
     assert [c.result_code for c in seen] == ["timeout", "timeout"]
+
+
+async def test_status_that_applies_carries_its_period_end(registry_url: str):
+    async with _client(registry_url) as registry:
+        card = await registry.get_social_statuses(
+            FATHER, ["GENT_PARKING_ADULT", "BIM_BVT"], on=TODAY, as_of=TODAY
+        )
+        open_ended = await registry.get_social_statuses(
+            MOTHER, ["BIM_BVT"], on=TODAY, as_of=TODAY
+        )
+    assert card.applies == {"GENT_PARKING_ADULT": True, "BIM_BVT": False}
+    assert card.ends == {"GENT_PARKING_ADULT": date(2030, 5, 31)}
+    assert open_ended.applies == {"BIM_BVT": True}
+    assert open_ended.ends == {}
+
+
+async def test_disability_file_holds_the_parking_cards_delivered_by_then(
+    registry_url: str,
+):
+    async with _client(registry_url) as registry:
+        file = await registry.get_disability_file(FATHER, as_of=TODAY)
+        before = await registry.get_disability_file(
+            FATHER, as_of=TODAY, on=date(2015, 1, 1)
+        )
+        none = await registry.get_disability_file(MOTHER, as_of=TODAY)
+    assert file == DisabilityFile(
+        insz=FATHER,
+        on=TODAY,
+        found=True,
+        parking_cards=(
+            ParkingCard(date(2015, 6, 1), date(2020, 5, 31)),
+            ParkingCard(date(2020, 6, 1), date(2030, 5, 31)),
+        ),
+    )
+    assert file.parking_card_on(TODAY) == ParkingCard(
+        date(2020, 6, 1), date(2030, 5, 31)
+    )
+    assert before.found is False
+    assert none == DisabilityFile(insz=MOTHER, on=TODAY, found=False)
+
+
+async def test_a_parking_card_is_in_the_file_only_once_registered(registry_url: str):
+    """The lodger's card dates from 1 February and is registered on 5 March."""
+    async with _client(registry_url) as registry:
+        early = await registry.get_disability_file(LODGER, as_of=TODAY)
+        late = await registry.get_disability_file(LODGER, as_of=date(2025, 3, 5))
+    assert early.found is False
+    assert late.parking_cards == (ParkingCard(date(2025, 2, 1)),)
+
+
+async def test_disability_file_of_an_unknown_number_is_30003(registry_url: str):
+    async with _client(registry_url) as registry:
+        with pytest.raises(RegistryError) as raised:
+            await registry.get_disability_file(STRANGER, as_of=TODAY)
+    assert raised.value.code == "30003"

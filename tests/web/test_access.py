@@ -255,3 +255,43 @@ def test_pages_carry_protective_headers(web):
     assert response.headers["cache-control"] == "no-store"
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_a_refused_page_is_logged_without_the_numbers_in_its_address(web):
+    with web.signed_in("balie") as client:
+        assert client.get("/beoordeling/54711265633").status_code in (403, 404)
+        assert client.get("/audit?medewerker=85073003328").status_code == 403
+    details = [
+        e.detail for e in web.store.audit_events(action="access_refused", limit=None)[0]
+    ]
+    assert details and all(
+        "54711265633" not in d and "85073003328" not in d for d in details
+    )
+
+
+def test_odd_addresses_and_filters_give_pages_not_errors(web):
+    with web.signed_in("supervisor") as client:
+        for path in (
+            "/beoordeling/abc",
+            "/beoordeling/9223372036854775808",
+            "/beoordeling/99999999999999999999999",
+        ):
+            assert client.get(path).status_code == 404, path
+        token = csrf_of(client.get("/beoordeling").text)
+        huge = client.post(
+            "/beoordeling/99999999999999999999999/beslissing",
+            data={"csrf_token": token, "beslissing": "granted", "motivering": "x" * 20},
+        )
+        assert huge.status_code == 404
+        for query in (
+            "van=0001-01-01",
+            "tot=9999-12-31",
+            "van=2026-13-45",
+            "van=gisteren",
+        ):
+            page = client.get(f"/audit?{query}")
+            assert page.status_code == 200, query
+            assert "Een datum is niet geldig" in page.text
+            export = client.get(f"/audit.csv?{query}")
+            assert "text/html" in export.headers["content-type"], query
+        assert client.get("/audit?pagina=99999").status_code == 200

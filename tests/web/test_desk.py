@@ -198,3 +198,97 @@ def test_a_grant_earlier_this_year_stands(web, web_city):
     assert _answer(response).startswith("Ja: kansentarief tot en met 31 december")
     assert web.store.count(ReviewCase) == 0
     assert web.store.count(Decision, outcome="granted") == 1
+
+
+def test_digits_of_other_scripts_are_a_wrong_number_not_an_error(web):
+    with web.signed_in("balie") as client:
+        for typed in ("54711265²33", "²²²²²²²²²²²", "٨٥٠٧٣٠٠٣٣٢٨"):
+            response = _check(client, typed)
+            assert response.status_code == 422, typed
+            assert 'id="nummer-fout"' in response.text
+        assert client.get("/balie").status_code == 200  # the connection lives on
+
+
+def test_a_household_grant_settles_the_members_open_case_and_stands(web, web_city):
+    today = date.today()
+    city = City(web_city, today)
+    person = city.granted_on_own_status()
+    member = next(m for m in city.household_of(person) if m["death_date"] is None)
+    period = str(today.year)
+    # the member was checked before while the registry failed: a case is open
+    web.store.sync_review_cases(
+        "uitpas",
+        period,
+        "desk:earlier",
+        {
+            member["insz"]: {
+                "subject": member["insz"],
+                "subject_ref": "P-member",
+                "reasons": "registry_failed",
+            }
+        },
+    )
+    case = web.store.open_review_cases("uitpas", period)[member["insz"]]
+    with web.signed_in("balie") as client:
+        response = _check(client, person["insz"])
+        offer = re.search(r'name="aanbod" value="([^"]+)"', response.text).group(1)
+        index = re.search(
+            r'id="gezinslid-(\d+)"[^>]*>\s*<label[^>]*>'
+            + re.escape(member["first_name"]),
+            response.text,
+        ).group(1)
+        token = csrf_of(response.text)
+        nothing = client.post(
+            "/balie/gezin", data={"csrf_token": token, "aanbod": offer}
+        )
+        assert nothing.status_code == 422
+        assert "Vink minstens één gezinslid aan" in nothing.text
+        done = client.post(
+            "/balie/gezin",
+            data={"csrf_token": token, "aanbod": offer, "gezinslid": index},
+        )
+        assert done.status_code == 200
+    assert web.store.review_case(case.id).status == "closed"
+    assert web.store.decisions("uitpas", period)[member["insz"]].outcome == "granted"
+    # a reviewer can no longer decide the settled case
+    with web.signed_in("beoordelaar") as reviewer:
+        page = reviewer.get(f"/beoordeling/{case.id}")
+        refused = reviewer.post(
+            f"/beoordeling/{case.id}/beslissing",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "beslissing": "not_granted",
+                "motivering": "Geen attest ontvangen van het ziekenfonds.",
+            },
+        )
+    assert refused.status_code == 409
+    assert web.store.decisions("uitpas", period)[member["insz"]].outcome == "granted"
+
+
+def test_a_grant_at_the_desk_replaces_an_older_refusal_by_a_reviewer(web, web_city):
+    today = date.today()
+    person = City(web_city, today).granted_on_own_status()
+    period = str(today.year)
+    web.store.sync_review_cases(
+        "uitpas",
+        period,
+        "desk:earlier",
+        {
+            person["insz"]: {
+                "subject": person["insz"],
+                "subject_ref": "P-x",
+                "reasons": "registry_failed",
+            }
+        },
+    )
+    case = web.store.open_review_cases("uitpas", period)[person["insz"]]
+    web.store.decide_review_case(
+        case.id,
+        outcome="not_granted",
+        decided_by="beoordelaar",
+        motivation="Geen attest.",
+    )
+    with web.signed_in("balie") as client:
+        response = _check(client, person["insz"])
+    assert _answer(response).startswith("Ja")
+    assert web.store.decisions("uitpas", period)[person["insz"]].outcome == "granted"
