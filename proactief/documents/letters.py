@@ -197,11 +197,18 @@ def bare_render(html: str) -> bytes:
     ).write_pdf(stylesheets=[stylesheet], font_config=font_config)
 
 
-def _context(letter: VoucherLetter, sender: LetterSender) -> dict[str, Any]:
+def citizen_letter_context(letter: Any, sender: LetterSender) -> dict[str, Any]:
+    """What every letter to a citizen prints: the sender, the address in the
+    window, the date and reference, and the sources consulted.
+
+    `letter` has `recipient_first_name`, `recipient_last_name`, `address`,
+    `sources`, `letter_date`, `reference` and `language`. Raises when the letter
+    must not go out: a language not written yet, no sources, no address.
+    """
     if letter.language not in SUPPORTED_LANGUAGES:
         raise NotImplementedError(
             f"Letters in language {letter.language!r} are not written yet; only "
-            f"{', '.join(SUPPORTED_LANGUAGES)} is. Send this household's letter in "
+            f"{', '.join(SUPPORTED_LANGUAGES)} is. Send this citizen's letter in "
             "Dutch or to review."
         )
     if not letter.sources:
@@ -209,17 +216,10 @@ def _context(letter: VoucherLetter, sender: LetterSender) -> dict[str, Any]:
             "A letter must say which sources were consulted; pass their names in "
             "`sources`."
         )
-    if not is_valid_voucher_code(letter.voucher_code):
-        raise ValueError(
-            "The voucher code fails its check symbol; make it with make_voucher_code."
-        )
-    code = normalize_voucher_code(letter.voucher_code)
     address_lines = format_address_lines(
         letter.recipient_first_name, letter.recipient_last_name, letter.address
     )
-    deadline = letter.letter_date + timedelta(days=sender.objection_days)
     return {
-        "year": letter.year,
         "sender": sender,
         "address_lines": address_lines,
         "address_size": address_block_size(address_lines),
@@ -227,6 +227,21 @@ def _context(letter: VoucherLetter, sender: LetterSender) -> dict[str, Any]:
         "letter_date": format_date(letter.letter_date),
         "created": letter.letter_date.isoformat(),
         "reference": checked_reference(letter.reference),
+        "sources": letter.sources,
+    }
+
+
+def _context(letter: VoucherLetter, sender: LetterSender) -> dict[str, Any]:
+    base = citizen_letter_context(letter, sender)
+    if not is_valid_voucher_code(letter.voucher_code):
+        raise ValueError(
+            "The voucher code fails its check symbol; make it with make_voucher_code."
+        )
+    code = normalize_voucher_code(letter.voucher_code)
+    deadline = letter.letter_date + timedelta(days=sender.objection_days)
+    return {
+        **base,
+        "year": letter.year,
         "amount": format_euro(letter.amount),
         "extra_credit": format_euro(letter.extra_credit),
         "voucher_code": code,
@@ -234,7 +249,6 @@ def _context(letter: VoucherLetter, sender: LetterSender) -> dict[str, Any]:
         # code are looked up the same way. Four pixels a module: sharp on paper
         # (printed without smoothing) and in a phone's viewer, which may smooth.
         "qr_data_uri": segno.make_qr(code).png_data_uri(scale=4, border=4),
-        "sources": letter.sources,
         "objection": {
             "days": sender.objection_days,
             "deadline": format_date(deadline),

@@ -21,15 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from proactief.documents.formatting import (
-    address_block_size,
-    format_address_lines,
     format_date,
 )
-from proactief.documents.letters import STYLESHEET_PATH, LetterSender
+from proactief.documents.letters import (
+    STYLESHEET_PATH,
+    LetterSender,
+    citizen_letter_context,
+)
 from proactief.documents.rendering import (
     POOL_FROM,
     DocumentRenderer,
-    checked_reference,
     render_files,
 )
 from proactief.facts import Address
@@ -87,37 +88,17 @@ class EndingLetterRenderer(DocumentRenderer[EndingLetter]):
         super().__init__()
 
     def template_context(self, letter: EndingLetter) -> dict[str, Any]:
-        if letter.language != "nl":
-            raise NotImplementedError(
-                f"LEZ letters in language {letter.language!r} are not written yet;"
-                " only nl is. Send this citizen's letter in Dutch."
-            )
         if letter.kind not in KINDS:
             raise ValueError(
                 f"An ending letter is about one of {KINDS}, not {letter.kind!r}."
             )
         if letter.kind == "registration" and not letter.plate:
             raise ValueError("A registration's ending letter needs the plate.")
-        if not letter.sources:
-            raise ValueError(
-                "A letter must say which sources were consulted; pass their names in"
-                " `sources`."
-            )
-        address_lines = format_address_lines(
-            letter.recipient_first_name, letter.recipient_last_name, letter.address
-        )
         return {
+            **citizen_letter_context(letter, self.sender),
             "kind": letter.kind,
             "plate": letter.plate,
-            "sender": self.sender,
-            "address_lines": address_lines,
-            "address_size": address_block_size(address_lines),
-            "salutation_name": address_lines[0],
-            "letter_date": format_date(letter.letter_date),
-            "created": letter.letter_date.isoformat(),
-            "reference": checked_reference(letter.reference),
             "ends_on": format_date(letter.ends_on),
-            "sources": letter.sources,
         }
 
 

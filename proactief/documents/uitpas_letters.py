@@ -19,14 +19,16 @@ from typing import Any
 
 from proactief.documents.formatting import (
     address_block_size,
-    format_address_lines,
     format_date,
 )
-from proactief.documents.letters import STYLESHEET_PATH, LetterSender
+from proactief.documents.letters import (
+    STYLESHEET_PATH,
+    LetterSender,
+    citizen_letter_context,
+)
 from proactief.documents.rendering import (
     POOL_FROM,
     DocumentRenderer,
-    checked_reference,
     render_files,
 )
 from proactief.facts import Address
@@ -87,39 +89,18 @@ class RenewalLetterRenderer(DocumentRenderer[RenewalLetter]):
         super().__init__()
 
     def template_context(self, letter: RenewalLetter) -> dict[str, Any]:
-        if letter.language != "nl":
-            raise NotImplementedError(
-                f"Renewal letters in language {letter.language!r} are not written"
-                " yet; only nl is. Send this citizen's letter in Dutch."
-            )
-        if not letter.sources:
-            raise ValueError(
-                "A letter must say which sources were consulted; pass their names in"
-                " `sources`."
-            )
-        address_lines = format_address_lines(
-            letter.recipient_first_name, letter.recipient_last_name, letter.address
-        )
-        salutation = address_lines[0]
-        if letter.minor:
-            address_lines = [
-                f"Aan de ouders van {address_lines[0]}",
-                *address_lines[1:],
-            ]
-            salutation = "ouders"
+        context = citizen_letter_context(letter, self.sender)
+        if letter.minor:  # a child's letter goes to its parents, about the child
+            lines = context["address_lines"]
+            context["address_lines"] = [f"Aan de ouders van {lines[0]}", *lines[1:]]
+            context["address_size"] = address_block_size(context["address_lines"])
+            context["salutation_name"] = "ouders"
         return {
+            **context,
             "minor": letter.minor,
             "child": letter.recipient_first_name,
             "year": letter.year,
-            "sender": self.sender,
-            "address_lines": address_lines,
-            "address_size": address_block_size(address_lines),
-            "salutation_name": salutation,
-            "letter_date": format_date(letter.letter_date),
-            "created": letter.letter_date.isoformat(),
-            "reference": checked_reference(letter.reference),
             "valid_until": format_date(letter.valid_until),
-            "sources": letter.sources,
         }
 
 

@@ -8,14 +8,9 @@ import asyncio
 import importlib.util
 import json
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -26,6 +21,7 @@ from proactief.insz import pseudonym
 from proactief.store import Decision, ReviewCase, Store
 from rules import uitpas
 
+from .failing_proxy import failing_for
 from .oracle import read_decisions
 
 AS_OF = date(2026, 12, 1)
@@ -44,49 +40,6 @@ def _load_desk_oracle():
 
 
 oracle = _load_desk_oracle()
-
-
-@contextmanager
-def failing_for(upstream: str, insz: str) -> Iterator[str]:
-    """A proxy on 127.0.0.1 in front of the simulator that answers HTTP 503 to
-    every request about `insz`, as a gateway whose source for it is down."""
-    client = httpx.Client(base_url=upstream, trust_env=False, timeout=30.0)
-    needle = insz.encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if needle in body:
-                status, content, kind = 503, b"", "text/plain"
-            else:
-                answer = client.post(
-                    self.path,
-                    content=body,
-                    headers={"Content-Type": self.headers["Content-Type"]},
-                )
-                status, content = answer.status_code, answer.content
-                kind = answer.headers["Content-Type"]
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
-
-        def log_message(self, *args) -> None:
-            pass  # request lines carry no data, but keep the test output quiet
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        client.close()
 
 
 def _run(city, registry, work: Path, **kwargs):
