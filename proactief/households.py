@@ -109,7 +109,10 @@ async def look_up_household(
         elif answer.not_found:
             statuses[member.insz] = {name: False for name in status_names}
         else:
-            statuses[member.insz] = {n: bool(answer.has(n)) for n in status_names}
+            # a status the answer left out stays unknown: unknown is never no
+            statuses[member.insz] = {
+                n: answer.has(n) for n in status_names if answer.has(n) is not None
+            }
 
     deaths: dict[str, date | None] = {m.insz: m.death_date for m in members}
     if isinstance(subject_person, Person):

@@ -120,7 +120,11 @@ def decide(situation: HouseholdSituation, year: int) -> RuleDecision:
         return review(Reason.MULTIPLE_REFERENCE_PERSONS)
 
     grounds = _qualifying_grounds(situation.members, on, params)
-    unknown = any(m.statuses is None for m in situation.members)
+    asked = params.value_on("qualifying_statuses", on)["names"]
+    unknown = any(
+        m.statuses is None or any(name not in m.statuses for name in asked)
+        for m in situation.members
+    )
     if not grounds:
         if unknown:
             return review(Reason.STATUS_UNKNOWN)
