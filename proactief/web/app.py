@@ -139,6 +139,25 @@ def _withhold_tracebacks() -> None:
             logger.addFilter(_TypeOnly())
 
 
+class HeadAsGet:
+    """Answers HEAD as GET without the body, as HTTP wants for every page."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 def create_app(settings: WebSettings, store_url: str | None = None) -> FastAPI:
     from proactief.web import audit, desk, review
     from proactief.web.api import create_api
@@ -172,6 +191,8 @@ def create_app(settings: WebSettings, store_url: str | None = None) -> FastAPI:
             settings.core.pseudonym_key,
         ),
     )
+
+    app.add_middleware(HeadAsGet)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):

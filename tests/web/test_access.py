@@ -295,3 +295,11 @@ def test_odd_addresses_and_filters_give_pages_not_errors(web):
             export = client.get(f"/audit.csv?{query}")
             assert "text/html" in export.headers["content-type"], query
         assert client.get("/audit?pagina=99999").status_code == 200
+
+
+def test_head_is_answered_like_get_without_a_body(web):
+    with web.client() as client:
+        login_page = client.head("/aanmelden")
+        page = client.head("/balie")
+    assert login_page.status_code == 200 and login_page.content == b""
+    assert page.status_code == 303  # signed out: to the sign-in, as for GET
