@@ -8,28 +8,23 @@
 
 from __future__ import annotations
 
-import os
-
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
+from deployments.defaults import TIMEZONE, DeploymentDefaults
 from flows.garbage_bags import garbage_bags_flow
 
-TIMEZONE = "Europe/Brussels"
 YEARLY_CRON = "0 6 2 1 *"
 CATCH_UP_CRON = "0 6 15 2-8 *"
 
 
-def default_parameters() -> dict:
-    """Where a served deployment finds the city, the registry and the output."""
-    return {
-        "city": os.environ.get("PROACTIEF_CITY", "var/demo-city"),
-        "registry": os.environ.get("PROACTIEF_REGISTRY_URL", "http://127.0.0.1:8700"),
-        "out": os.environ.get("PROACTIEF_OUT", "out/garbage-bags"),
+def deployments(defaults: DeploymentDefaults | None = None) -> list[RunnerDeployment]:
+    defaults = defaults or DeploymentDefaults.from_env()
+    parameters = {
+        "city": defaults.city,
+        "registry": defaults.registry,
+        "out": defaults.out_folder("garbage-bags"),
     }
-
-
-def deployments() -> list:
-    parameters = default_parameters()
     return [
         garbage_bags_flow.to_deployment(
             name="yearly",

@@ -10,20 +10,20 @@ when the run starts, from the time it was scheduled for.
 
 from __future__ import annotations
 
-import os
-
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from deployments.garbage_bags import TIMEZONE
+from deployments.defaults import TIMEZONE, DeploymentDefaults
 from flows.lez_renewal import lez_renewal_flow
 
 MONTHLY_CRON = "0 6 5 * *"
 
 
-def deployments() -> list:
+def deployments(defaults: DeploymentDefaults | None = None) -> list[RunnerDeployment]:
+    defaults = defaults or DeploymentDefaults.from_env()
     parameters = {
-        "registry": os.environ.get("PROACTIEF_REGISTRY_URL", "http://127.0.0.1:8700"),
-        "out": os.environ.get("PROACTIEF_LEZ_OUT", "out/lez-renewal"),
+        "registry": defaults.registry,
+        "out": defaults.out_folder("lez-renewal"),
     }
     return [
         lez_renewal_flow.to_deployment(

@@ -7,20 +7,20 @@ look-up date is resolved when the run starts, from the time it was scheduled for
 
 from __future__ import annotations
 
-import os
-
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from deployments.garbage_bags import TIMEZONE
+from deployments.defaults import TIMEZONE, DeploymentDefaults
 from flows.publish_reviewed import publish_reviewed_flow
 
 WORKING_DAYS_CRON = "30 7 * * 1-5"
 
 
-def deployments() -> list:
+def deployments(defaults: DeploymentDefaults | None = None) -> list[RunnerDeployment]:
+    defaults = defaults or DeploymentDefaults.from_env()
     parameters = {
-        "registry": os.environ.get("PROACTIEF_REGISTRY_URL", "http://127.0.0.1:8700"),
-        "out": os.environ.get("PROACTIEF_REVIEWED_OUT", "out/reviewed"),
+        "registry": defaults.registry,
+        "out": defaults.out_folder("reviewed"),
     }
     return [
         publish_reviewed_flow.to_deployment(

@@ -8,11 +8,10 @@ is resolved when the run starts, from the time it was scheduled for.
 
 from __future__ import annotations
 
-import os
-
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from deployments.garbage_bags import TIMEZONE
+from deployments.defaults import TIMEZONE, DeploymentDefaults
 from flows.school_tariffs import school_tariffs_flow
 
 CHECK_MONTHS = {1: 9, 2: 11, 3: 1, 4: 3, 5: 5, 6: 6}
@@ -23,12 +22,13 @@ def cron_of(check: int) -> str:
     return f"0 6 {RUN_DAY} {CHECK_MONTHS[check]} *"
 
 
-def deployments() -> list:
+def deployments(defaults: DeploymentDefaults | None = None) -> list[RunnerDeployment]:
+    defaults = defaults or DeploymentDefaults.from_env()
     parameters = {
-        "city": os.environ.get("PROACTIEF_CITY", "var/demo-city"),
-        "registry": os.environ.get("PROACTIEF_REGISTRY_URL", "http://127.0.0.1:8700"),
-        "out": os.environ.get("PROACTIEF_SCHOOL_OUT", "out/school-tariffs"),
-        "inbox": os.environ.get("PROACTIEF_SCHOOL_INBOX", "var/school-inbox"),
+        "city": defaults.city,
+        "registry": defaults.registry,
+        "out": defaults.out_folder("school-tariffs"),
+        "inbox": defaults.school_inbox,
     }
     return [
         school_tariffs_flow.to_deployment(

@@ -9,21 +9,21 @@ the time it was scheduled for.
 
 from __future__ import annotations
 
-import os
-
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from deployments.garbage_bags import TIMEZONE
+from deployments.defaults import TIMEZONE, DeploymentDefaults
 from flows.uitpas_renewal import uitpas_renewal_flow
 
 YEARLY_CRON = "0 6 1 12 *"
 
 
-def deployments() -> list:
+def deployments(defaults: DeploymentDefaults | None = None) -> list[RunnerDeployment]:
+    defaults = defaults or DeploymentDefaults.from_env()
     parameters = {
-        "city": os.environ.get("PROACTIEF_CITY", "var/demo-city"),
-        "registry": os.environ.get("PROACTIEF_REGISTRY_URL", "http://127.0.0.1:8700"),
-        "out": os.environ.get("PROACTIEF_UITPAS_OUT", "out/uitpas-renewal"),
+        "city": defaults.city,
+        "registry": defaults.registry,
+        "out": defaults.out_folder("uitpas-renewal"),
     }
     return [
         uitpas_renewal_flow.to_deployment(

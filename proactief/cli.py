@@ -8,6 +8,7 @@ from proactief.city.cli import app as city_app
 from proactief.demo import demo
 from proactief.magda.cli import magda_app, registry_app
 from proactief.runs import app as run_app
+from proactief.serve import serve
 from proactief.web.cli import accounts_app, api_clients_app, web
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app.add_typer(registry_app, name="registry", help="The built-in registry simulat
 app.add_typer(magda_app, name="magda", help="Read MAGDA messages.")
 
 app.add_typer(run_app, name="run", help="Run a benefit's flow.")
+app.command("serve")(serve)
 app.command("demo")(demo)
 app.command("web")(web)
 app.add_typer(accounts_app, name="accounts", help="Accounts of the web app.")

@@ -53,7 +53,7 @@ MAX_PLATE_LENGTH = 10
 
 _T = TypeVar("_T")
 _LOOK_UP_ERRORS = (RegistryError, InvalidInsz, TimeoutError, httpx.HTTPError)
-_PLATE_SEPARATORS = re.compile(r"[\s.\-]+")
+_PLATE_SEPARATORS = re.compile(r"[ .\-]+")
 _PLATE = re.compile(rf"[A-Z0-9]{{1,{MAX_PLATE_LENGTH}}}")
 
 
@@ -78,7 +78,10 @@ def normalise_plate(raw: str) -> str:
     Raises ValueError for anything that is not 1 to 10 letters (A-Z) and digits
     once those are taken out; the message does not repeat the plate.
     """
-    plate = _PLATE_SEPARATORS.sub("", str(raw)).upper()
+    plate = _PLATE_SEPARATORS.sub("", str(raw))
+    # ASCII before upper(): "ß".upper() is "SS", and other scripts' letters
+    # must not pass as A-Z.
+    plate = plate.upper() if plate.isascii() else ""
     if not _PLATE.fullmatch(plate):
         raise ValueError(
             f"a number plate has 1 to {MAX_PLATE_LENGTH} letters A-Z and digits,"

@@ -24,6 +24,7 @@ from functools import cache
 
 from sqlalchemy import event, insert, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, UniqueConstraint, create_engine, select
 
 from proactief.errors import ReviewCaseStateError
@@ -290,6 +291,15 @@ class Store:
         is never replaced by a run."""
         if not rows:
             return
+        try:
+            self._save_decisions(rows)
+        except IntegrityError:
+            # another writer (a desk check, an API call for the same person at
+            # the same moment) inserted one of these subjects in between: read
+            # again and replace or keep, by the same rule
+            self._save_decisions(rows)
+
+    def _save_decisions(self, rows: Sequence[dict]) -> None:
         benefit, period = rows[0]["benefit"], rows[0]["period"]
         existing = self.decisions(benefit, period, (r["subject"] for r in rows))
         fresh = [r for r in rows if r["subject"] not in existing]
@@ -727,36 +737,42 @@ class Store:
         benefit and period. A grant already stored stays as it was.
         """
         for row in rows:
-            with Session(self.engine) as session:
-                current = session.exec(
-                    select(Decision).where(
-                        Decision.benefit == row["benefit"],
-                        Decision.period == row["period"],
-                        Decision.subject == row["subject"],
-                    )
-                ).first()
-                if current is None:
-                    session.add(Decision(**row))
-                elif current.outcome != "granted":
-                    for field, value in row.items():
-                        setattr(current, field, value)
-                    current.decided_at = _now()
-                    session.add(current)
-                session.execute(
-                    update(ReviewCase)
-                    .where(
-                        ReviewCase.benefit == row["benefit"],
-                        ReviewCase.period == row["period"],
-                        ReviewCase.subject == row["subject"],
-                        ReviewCase.status == "open",
-                    )
-                    .values(
-                        status="closed",
-                        closed_at=_now(),
-                        resolution=f"settled: {settled_by}",
-                    )
+            try:
+                self._record_grant(row, settled_by)
+            except IntegrityError:  # inserted at the same moment: go again
+                self._record_grant(row, settled_by)
+
+    def _record_grant(self, row: dict, settled_by: str) -> None:
+        with Session(self.engine) as session:
+            current = session.exec(
+                select(Decision).where(
+                    Decision.benefit == row["benefit"],
+                    Decision.period == row["period"],
+                    Decision.subject == row["subject"],
                 )
-                session.commit()
+            ).first()
+            if current is None:
+                session.add(Decision(**row))
+            elif current.outcome != "granted":
+                for field, value in row.items():
+                    setattr(current, field, value)
+                current.decided_at = _now()
+                session.add(current)
+            session.execute(
+                update(ReviewCase)
+                .where(
+                    ReviewCase.benefit == row["benefit"],
+                    ReviewCase.period == row["period"],
+                    ReviewCase.subject == row["subject"],
+                    ReviewCase.status == "open",
+                )
+                .values(
+                    status="closed",
+                    closed_at=_now(),
+                    resolution=f"settled: {settled_by}",
+                )
+            )
+            session.commit()
 
     # Low Emission Zone registrations
     def active_lez_registration(self, card_holder: str) -> LezRegistration | None:

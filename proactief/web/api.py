@@ -159,6 +159,9 @@ def create_api(
 
     @api.exception_handler(Unauthorised)
     async def unauthorised(_request: Request, _exc: Unauthorised):
+        await run_in_threadpool(
+            store.audit, "api:(no valid key)", "api_refused", benefit="lez"
+        )
         return _error(
             401,
             "unauthorised",
@@ -167,8 +170,23 @@ def create_api(
         )
 
     @api.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError):
+    async def invalid(request: Request, exc: RequestValidationError):
+        # the key first: a caller without one learns nothing about the body
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        client = api.state.keys.client_of(token if scheme.lower() == "bearer" else None)
+        if client is None:
+            return await unauthorised(request, Unauthorised())
+        await run_in_threadpool(
+            store.audit,
+            f"api:{client}",
+            "lez_check",
+            benefit="lez",
+            outcome="invalid_request",
+        )
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            return _error(422, "invalid_request", "The request body is not valid JSON.")
         location = [str(p) for p in first.get("loc", ()) if p != "body"]
         return _error(
             422,
@@ -195,6 +213,12 @@ def create_api(
         log.error("unexpected %s on %s", type(exc).__name__, request.url.path)
         return _error(500, "internal_error", "Something went wrong on our side.")
 
+    async def refused(client: str, error: str, message: str, field: str):
+        await run_in_threadpool(
+            store.audit, f"api:{client}", "lez_check", benefit="lez", outcome=error
+        )
+        return _error(422, error, message, field)
+
     @api.post(
         "/lez/checks",
         response_model=LezCheckResponse,
@@ -217,11 +241,11 @@ def create_api(
             try:
                 numbers[field] = validate(raw, allow_test_numbers=allow_test_numbers)
             except InvalidInsz as exc:
-                return _error(422, "invalid_insz", str(exc), field)
+                return await refused(client, "invalid_insz", str(exc), field)
         try:
             plate = normalise_plate(body.plate)
         except ValueError as exc:
-            return _error(422, "invalid_plate", str(exc), "plate")
+            return await refused(client, "invalid_plate", str(exc), "plate")
 
         insz, applicant = numbers["insz"], numbers["applicant_insz"]
         service = desk()
@@ -284,7 +308,22 @@ def _record(
     case for a manual check, and log the call: nothing personal in the log."""
     ref = pseudonym(insz, key)
     free, tariff = _part(answer.free_registration), _part(answer.social_tariff)
-    if free["outcome"] == "granted":
+    current = store.active_lez_registration(insz)
+    if (
+        free["outcome"] == "manual_check"
+        and "registry_failed" in free["reasons"]
+        and current is not None
+        and current.plate == plate
+        and current.status == "active"
+        and current.valid_until >= today
+    ):
+        # the registry is silent, but this very vehicle is registered: say so
+        free = {
+            "outcome": "granted",
+            "valid_until": current.valid_until,
+            "reasons": ["vehicle_registered_before"],
+        }
+    elif free["outcome"] == "granted":
         registered = store.register_lez_vehicle(
             card_holder=insz,
             card_holder_ref=ref,
@@ -312,29 +351,32 @@ def _record(
     for benefit, part in ((FREE, free), (DAY_PASS, tariff)):
         outcome = {"manual_check": "review"}.get(part["outcome"], part["outcome"])
         reasons = ",".join(part["reasons"])
+        sources = evidence
+        if benefit == FREE:  # what a reviewer needs to register it by hand
+            sources = json.dumps([*json.loads(evidence), f"number plate {plate}"])
+        row = {
+            "benefit": benefit,
+            "period": period,
+            "subject": insz,
+            "subject_ref": ref,
+            "outcome": outcome,
+            "reasons": reasons,
+            "evidence": sources,
+            "rule_version": answer.rule_version,
+            "run_id": f"api:{today.isoformat()}",
+        }
+        if outcome == "granted":  # on today's facts: settles an open case
+            store.record_grants([row], settled_by=f"granted through the API ({client})")
+            continue
         final_before = insz in store.final_decisions(benefit, period, [insz])
-        store.save_decisions(
-            [
-                {
-                    "benefit": benefit,
-                    "period": period,
-                    "subject": insz,
-                    "subject_ref": ref,
-                    "outcome": outcome,
-                    "reasons": reasons,
-                    "evidence": evidence,
-                    "rule_version": answer.rule_version,
-                    "run_id": f"api:{today.isoformat()}",
-                }
-            ]
-        )
+        store.save_decisions([row])
         if not final_before:
             case = (
                 {
                     "subject": insz,
                     "subject_ref": ref,
                     "reasons": reasons,
-                    "evidence": evidence,
+                    "evidence": sources,
                 }
                 if outcome == "review"
                 else None

@@ -59,6 +59,8 @@ def _bounds(van: str, tot: str) -> tuple[datetime | None, datetime | None, str |
         )
     except OverflowError:  # 0001-01-01 or 9999-12-31
         return None, None, invalid
+    if since is not None and until is not None and since >= until:
+        return None, None, "De begindag ligt na de einddag."
     return since, until, None
 
 

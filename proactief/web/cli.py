@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -184,6 +185,10 @@ def revoke_api_client(
     typer.echo(f"{count} key(s) revoked")
 
 
+def _exit_on_term(_signum, _frame) -> None:
+    raise SystemExit(0)
+
+
 def web(
     city: Annotated[
         Path,
@@ -234,6 +239,9 @@ def web(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # On SIGTERM uvicorn stops and raises the signal again once done: let that
+    # end this process the Python way, so that the simulator is stopped too.
+    signal.signal(signal.SIGTERM, _exit_on_term)
     with ExitStack() as stack:
         if with_simulator:
             from proactief.magda.simulator import running_simulator

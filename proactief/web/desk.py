@@ -365,6 +365,9 @@ async def household_grant(
     check_csrf(user.csrf_token, csrf_token)
     service = _service(request)
     chosen_numbers = sorted(set(gezinslid or []))
+    offered = service.take_offer(aanbod, user.username, keep=True)
+    if offered is not None:  # ticks that match no member count as none
+        chosen_numbers = [i for i in chosen_numbers if 0 <= i < len(offered.members)]
     offer = service.take_offer(aanbod, user.username, keep=not chosen_numbers)
     if offer is not None and not chosen_numbers:
         return page(

@@ -105,6 +105,7 @@ ACTIONS = {
     "review_reopened": "beoordeling heropend",
     "audit_exported": "auditlog geëxporteerd",
     "lez_check": "LEZ-vraag van het vergunningensysteem",
+    "api_refused": "API-vraag zonder geldige sleutel",
 }
 
 

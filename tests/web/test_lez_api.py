@@ -227,3 +227,108 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_schema(
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "No issues found" in done.stdout or "passed" in done.stdout.lower()
+
+
+def test_twenty_plates_at_once_for_one_card_register_exactly_one(web, cast):
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = ApiKeys(web.store).create("lez-permits")
+    holder = cast["card_and_vt"]["insz"]
+
+    def ask(n: int) -> httpx.Response:
+        with httpx.Client(
+            base_url=web.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ) as client:
+            return client.post(
+                ENDPOINT, json={"insz": holder, "plate": f"9-CON-{n:03d}"}
+            )
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(ask, range(20)))
+    assert [a.status_code for a in answers] == [200] * 20
+    granted = [
+        a.json()["free_registration"]["plate"]
+        for a in answers
+        if a.json()["free_registration"]["outcome"] == "granted"
+    ]
+    assert len(granted) == 1
+    registrations = [
+        r
+        for r in _registrations(web)
+        if r.card_holder == holder and r.status == "active"
+    ]
+    assert [r.plate for r in registrations] == granted
+    decision = web.store.decisions("lez-free-registration", str(date.today().year))
+    assert decision[holder].outcome == "granted"  # not overwritten by a loser
+
+
+def _registrations(web):
+    from sqlmodel import Session, select
+
+    with Session(web.store.engine) as session:
+        return list(session.exec(select(LezRegistration)))
+
+
+def test_a_registered_vehicle_stays_granted_while_the_registry_is_down(
+    web_city, cast, tmp_path
+):
+    database = f"sqlite:///{tmp_path / 'api.db'}"
+    holder = cast["card_and_vt"]["insz"]
+    with (
+        running_simulator(web_city, latency_ms=1) as healthy,
+        serving(web_city, healthy, database) as app,
+    ):
+        key = ApiKeys(app.store).create("lez-permits")
+        with httpx.Client(
+            base_url=app.url, headers={"Authorization": f"Bearer {key}"}
+        ) as c:
+            first = _ask(c, holder, "1-REG-001")["free_registration"]
+    assert first["outcome"] == "granted"
+    with (
+        running_simulator(web_city, latency_ms=1, fail_rate=1.0) as failing,
+        serving(web_city, failing, database, registry_retries=0) as app,
+        httpx.Client(base_url=app.url, headers={"Authorization": f"Bearer {key}"}) as c,
+    ):
+        same = _ask(c, holder, "1 reg 001")["free_registration"]
+        other = _ask(c, holder, "1-REG-002")["free_registration"]
+    assert (same["outcome"], same["valid_until"]) == ("granted", first["valid_until"])
+    assert other["outcome"] == "manual_check"  # never a refusal
+
+
+def test_refused_calls_are_in_the_audit_log_and_the_key_is_asked_first(web, cast):
+    key = ApiKeys(web.store).create("lez-permits")
+    with httpx.Client(base_url=web.url, timeout=30) as client:
+        no_key = client.post(
+            ENDPOINT, content=b"{insz:", headers={"Content-Type": "application/json"}
+        )
+        assert no_key.status_code == 401  # the key before the body
+        broken = client.post(
+            ENDPOINT,
+            content=b"{insz:",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {key}",
+            },
+        )
+        assert broken.status_code == 422
+        assert broken.json() == {
+            "error": "invalid_request",
+            "message": "The request body is not valid JSON.",
+            "field": None,
+        }
+        odd = client.post(
+            ENDPOINT,
+            json={"insz": cast["card_and_vt"]["insz"], "plate": "ß1"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert (odd.status_code, odd.json()["field"]) == (422, "plate")
+    actions = sorted(
+        (e.actor, e.outcome or "")
+        for e in web.store.audit_events(limit=None)[0]
+        if e.action in ("api_refused", "lez_check")
+    )
+    assert actions == [
+        ("api:(no valid key)", ""),
+        ("api:lez-permits", "invalid_plate"),
+        ("api:lez-permits", "invalid_request"),
+    ]
