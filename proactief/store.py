@@ -742,6 +742,30 @@ class Store:
             except IntegrityError:  # inserted at the same moment: go again
                 self._record_grant(row, settled_by)
 
+    def record_on_the_spot(self, row: dict, settled_by: str) -> None:
+        """Store a decision made in front of the citizen (the desk, the API).
+
+        A grant goes through `record_grants`. Any other outcome leaves a stored
+        grant or a reviewer's decision as it is; otherwise it is stored, and the
+        subject's review case is opened ("review") or settled (anything else).
+        """
+        if row["outcome"] == "granted":
+            self.record_grants([row], settled_by)
+            return
+        benefit, period, subject = row["benefit"], row["period"], row["subject"]
+        if subject in self.final_decisions(benefit, period, [subject]):
+            return
+        self.save_decisions([row])
+        case = None
+        if row["outcome"] == "review":
+            case = {
+                "subject": subject,
+                "subject_ref": row["subject_ref"],
+                "reasons": row["reasons"],
+                "evidence": row["evidence"],
+            }
+        self.sync_review_cases(benefit, period, row["run_id"], {subject: case})
+
     def _record_grant(self, row: dict, settled_by: str) -> None:
         with Session(self.engine) as session:
             current = session.exec(

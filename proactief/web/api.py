@@ -354,36 +354,20 @@ def _record(
         sources = evidence
         if benefit == FREE:  # what a reviewer needs to register it by hand
             sources = json.dumps([*json.loads(evidence), f"number plate {plate}"])
-        row = {
-            "benefit": benefit,
-            "period": period,
-            "subject": insz,
-            "subject_ref": ref,
-            "outcome": outcome,
-            "reasons": reasons,
-            "evidence": sources,
-            "rule_version": answer.rule_version,
-            "run_id": f"api:{today.isoformat()}",
-        }
-        if outcome == "granted":  # on today's facts: settles an open case
-            store.record_grants([row], settled_by=f"granted through the API ({client})")
-            continue
-        final_before = insz in store.final_decisions(benefit, period, [insz])
-        store.save_decisions([row])
-        if not final_before:
-            case = (
-                {
-                    "subject": insz,
-                    "subject_ref": ref,
-                    "reasons": reasons,
-                    "evidence": sources,
-                }
-                if outcome == "review"
-                else None
-            )
-            store.sync_review_cases(
-                benefit, period, f"api:{today.isoformat()}", {insz: case}
-            )
+        store.record_on_the_spot(
+            {
+                "benefit": benefit,
+                "period": period,
+                "subject": insz,
+                "subject_ref": ref,
+                "outcome": outcome,
+                "reasons": reasons,
+                "evidence": sources,
+                "rule_version": answer.rule_version,
+                "run_id": f"api:{today.isoformat()}",
+            },
+            settled_by=f"granted through the API ({client})",
+        )
     store.audit(
         f"api:{client}",
         "lez_check",

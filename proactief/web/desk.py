@@ -116,17 +116,19 @@ class DeskService:
         self._offers[token] = offer
         return token
 
-    def take_offer(
-        self, token: str, username: str, keep: bool = False
-    ) -> HouseholdOffer | None:
-        """The offer made to this officer, used up unless `keep`."""
+    def offer_for(self, token: str, username: str) -> HouseholdOffer | None:
+        """The live offer made to this officer under `token`, if any."""
         offer = self._offers.get(token)
         if offer is None or offer.username != username:
             return None
-        expired = offer.expires < time.monotonic()
-        if expired or not keep:
+        if offer.expires < time.monotonic():
             del self._offers[token]
-        return None if expired else offer
+            return None
+        return offer
+
+    def drop_offer(self, token: str) -> None:
+        """An offer is used once."""
+        self._offers.pop(token, None)
 
 
 def _service(request: Request) -> DeskService:
@@ -320,36 +322,20 @@ def _record_check(
         outcome=str(answer.outcome),
         detail=f"{reasons} ({elapsed_ms} ms)",
     )
-    period = str(today.year)
-    run_id = f"desk:{today.isoformat()}"
-    evidence = _evidence(today)
-    row = {
-        "benefit": BENEFIT,
-        "period": period,
-        "subject": insz,
-        "subject_ref": ref,
-        "outcome": str(answer.outcome),
-        "reasons": reasons,
-        "evidence": evidence,
-        "rule_version": answer.rule_version,
-        "run_id": run_id,
-    }
-    if str(answer.outcome) == "granted":
-        store.record_grants([row], settled_by=f"granted at the desk by {username}")
-        return
-    final_before = insz in store.final_decisions(BENEFIT, period, [insz])
-    store.save_decisions([row])
-    if final_before:
-        return  # a grant or a reviewer's decision stands; no case to open
-    case = None
-    if str(answer.outcome) == "review":
-        case = {
+    store.record_on_the_spot(
+        {
+            "benefit": BENEFIT,
+            "period": str(today.year),
             "subject": insz,
             "subject_ref": ref,
+            "outcome": str(answer.outcome),
             "reasons": reasons,
-            "evidence": evidence,
-        }
-    store.sync_review_cases(BENEFIT, period, run_id, {insz: case})
+            "evidence": _evidence(today),
+            "rule_version": answer.rule_version,
+            "run_id": f"desk:{today.isoformat()}",
+        },
+        settled_by=f"granted at the desk by {username}",
+    )
 
 
 @router.post("/balie/gezin", response_class=HTMLResponse)
@@ -364,24 +350,7 @@ async def household_grant(
 
     check_csrf(user.csrf_token, csrf_token)
     service = _service(request)
-    chosen_numbers = sorted(set(gezinslid or []))
-    offered = service.take_offer(aanbod, user.username, keep=True)
-    if offered is not None:  # ticks that match no member count as none
-        chosen_numbers = [i for i in chosen_numbers if 0 <= i < len(offered.members)]
-    offer = service.take_offer(aanbod, user.username, keep=not chosen_numbers)
-    if offer is not None and not chosen_numbers:
-        return page(
-            request,
-            "desk.html",
-            user,
-            status_code=422,
-            csrf_token=user.csrf_token,
-            household_error="Vink minstens één gezinslid aan.",
-            offer_again=aanbod,
-            offer_members=[
-                HouseholdMate(insz, name, year) for insz, name, year in offer.members
-            ],
-        )
+    offer = service.offer_for(aanbod, user.username)
     if offer is None:
         return page(
             request,
@@ -394,7 +363,26 @@ async def household_grant(
                 " de controle opnieuw."
             ),
         )
-    chosen = [offer.members[i] for i in chosen_numbers if 0 <= i < len(offer.members)]
+    # ticks that match no member count as none
+    chosen = [
+        offer.members[i]
+        for i in sorted(set(gezinslid or []))
+        if 0 <= i < len(offer.members)
+    ]
+    if not chosen:  # the offer stays, to tick again
+        return page(
+            request,
+            "desk.html",
+            user,
+            status_code=422,
+            csrf_token=user.csrf_token,
+            household_error="Vink minstens één gezinslid aan.",
+            offer_again=aanbod,
+            offer_members=[
+                HouseholdMate(insz, name, year) for insz, name, year in offer.members
+            ],
+        )
+    service.drop_offer(aanbod)
     await run_in_threadpool(_record_household, service, user.username, offer, chosen)
     return page(
         request,

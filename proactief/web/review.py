@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from proactief.documents.formatting import format_euro
 from proactief.errors import ReviewCaseStateError
 from proactief.insz import is_valid
 from proactief.store import ReviewCase
@@ -68,7 +68,7 @@ def grant_choices(case: ReviewCase) -> list[GrantChoice]:
             choices.append(
                 GrantChoice(
                     str(bracket["min"]),
-                    f"{size}: {labels_euro(amount)} en {labels_euro(credit)}"
+                    f"{size}: {format_euro(amount)} en {format_euro(credit)}"
                     " ophaalkrediet",
                 )
             )
@@ -76,12 +76,6 @@ def grant_choices(case: ReviewCase) -> list[GrantChoice]:
     if case.benefit == "school-tariffs":
         return [GrantChoice(c, labels.category(c)) for c in GRANTED_CATEGORIES]
     return []
-
-
-def labels_euro(amount: Decimal) -> str:
-    from proactief.documents.formatting import format_euro
-
-    return format_euro(amount)
 
 
 def decides_a_person(case: ReviewCase) -> bool:
