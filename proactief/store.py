@@ -312,9 +312,15 @@ class Store:
             if fresh:
                 session.execute(insert(Decision), fresh)
             for row in replace:
+                # the check is repeated in the statement itself: a grant stored
+                # by another writer since the read above is never overwritten
                 session.execute(
                     update(Decision)
-                    .where(Decision.id == existing[row["subject"]].id)
+                    .where(
+                        Decision.id == existing[row["subject"]].id,
+                        Decision.outcome != "granted",
+                        Decision.rule_version.not_like(f"{REVIEWER_RULE_PREFIX}%"),
+                    )
                     .values(**row)
                 )
             session.commit()
