@@ -183,6 +183,7 @@ async def garbage_bags_flow(
     chunk_size: int = 500,
     parallel_chunks: int = 4,
     max_in_flight: int = 64,
+    registry_timeout_s: float | None = None,
     send_letters: bool = True,
 ) -> RunSummary:
     """Decide the garbage-bag benefit for every household of the city, and send
@@ -213,7 +214,9 @@ async def garbage_bags_flow(
         todo = [h for h in cohort if h.subject not in granted_before]
         summary.already_granted = len(cohort) - len(todo)
 
-        async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
+        async with RecordingRegistry(
+            registry, run_id, max_in_flight, registry_timeout_s
+        ) as gateway:
             await gateway.probe(cohort[0].subject, as_of)
             chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
             gate = asyncio.Semaphore(parallel_chunks)

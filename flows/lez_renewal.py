@@ -185,6 +185,7 @@ async def lez_renewal_flow(
     chunk_size: int = 500,
     parallel_chunks: int = 4,
     max_in_flight: int = 64,
+    registry_timeout_s: float | None = None,
     send_letters: bool = True,
 ) -> LezRenewalSummary:
     """Check the LEZ registrations and day-pass tariffs that end soon again;
@@ -222,7 +223,9 @@ async def lez_renewal_flow(
         summary.day_passes_settled_before = cohort.day_passes_extended_before
         subjects = [r.card_holder for r in cohort.registrations] + cohort.day_passes
         letters = None
-        async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
+        async with RecordingRegistry(
+            registry, run_id, max_in_flight, registry_timeout_s
+        ) as gateway:
             if subjects:
                 await _probe(gateway, subjects, as_of)
                 options = {

@@ -97,6 +97,7 @@ async def publish_reviewed_flow(
     chunk_size: int = 500,
     parallel_chunks: int = 4,
     max_in_flight: int = 64,
+    registry_timeout_s: float | None = None,
 ) -> ReviewedRunSummary:
     """Send the voucher letters and invoices of the cases reviewers decided, once
     each, to recipients read from the registry as of the run's date."""
@@ -121,7 +122,9 @@ async def publish_reviewed_flow(
         subjects = work.subjects()
         people: dict = {}
         if subjects:
-            async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
+            async with RecordingRegistry(
+                registry, run_id, max_in_flight, registry_timeout_s
+            ) as gateway:
                 await gateway.probe(subjects[0], as_of)
                 chunks = [
                     subjects[i : i + chunk_size]

@@ -118,6 +118,7 @@ async def school_tariffs_flow(
     chunk_size: int = 500,
     parallel_chunks: int = 4,
     max_in_flight: int = 64,
+    registry_timeout_s: float | None = None,
 ) -> TariffRunSummary:
     """Decide the social tariff of every pupil the schools sent, and publish the
     school lists and the invoices of the period."""
@@ -177,7 +178,9 @@ async def school_tariffs_flow(
 
         chunks = [cohort[i : i + chunk_size] for i in range(0, len(cohort), chunk_size)]
         gate = asyncio.Semaphore(parallel_chunks)
-        async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
+        async with RecordingRegistry(
+            registry, run_id, max_in_flight, registry_timeout_s
+        ) as gateway:
             await gateway.probe(cohort[0], as_of)
 
             async def run_chunk(number: int, chunk: list[str]):

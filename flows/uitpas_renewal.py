@@ -170,6 +170,7 @@ async def uitpas_renewal_flow(
     chunk_size: int = 500,
     parallel_chunks: int = 4,
     max_in_flight: int = 64,
+    registry_timeout_s: float | None = None,
     send_letters: bool = True,
 ) -> RenewalSummary:
     """Check everyone granted the UiTPAS opportunity tariff for `year` again, and
@@ -197,7 +198,9 @@ async def uitpas_renewal_flow(
         checked: list[tuple[str, DeskAnswer]] = []
         letters = None
         if granted:
-            async with RecordingRegistry(registry, run_id, max_in_flight) as gateway:
+            async with RecordingRegistry(
+                registry, run_id, max_in_flight, registry_timeout_s
+            ) as gateway:
                 if todo:
                     await gateway.probe(todo[0], as_of)
                     checked = await _check_in_chunks(

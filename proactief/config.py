@@ -8,6 +8,7 @@
 | PROACTIEF_VOUCHER_KEY | secret from which voucher codes are derived | a demo key |
 | PROACTIEF_CONSUMER | our identification towards the gateway | gent.be/proactief |
 | PROACTIEF_PURPOSE | our capacity code (Hoedanigheid) towards the gateway | 1300 |
+| PROACTIEF_REGISTRY_TIMEOUT_S | seconds a registry request may take before it is retried | 10 |
 
 A production installation sets its own pseudonym key and turns test numbers off.
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from proactief.errors import SettingsError
 
 DEMO_PSEUDONYM_KEY = "proactief-demo-key-not-for-production"
 DEMO_VOUCHER_KEY = "proactief-demo-voucher-key-not-for-production"
@@ -29,6 +32,21 @@ def _flag(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 600:
+        raise SettingsError(
+            f"{name} must be a number of seconds above 0 and at most 600, got {raw!r}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -37,6 +55,7 @@ class Settings:
     voucher_key: bytes
     consumer: str
     purpose: str
+    registry_timeout_s: float = 10.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,4 +73,5 @@ class Settings:
             ).encode(),
             consumer=os.environ.get("PROACTIEF_CONSUMER", "gent.be/proactief"),
             purpose=os.environ.get("PROACTIEF_PURPOSE", "1300"),
+            registry_timeout_s=_seconds("PROACTIEF_REGISTRY_TIMEOUT_S", 10.0),
         )

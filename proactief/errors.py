@@ -28,6 +28,10 @@ class InvalidInsz(ProactiefError, ValueError):
     """A national number (INSZ) that fails its format or check digits."""
 
 
+class SettingsError(ProactiefError, ValueError):
+    """An environment variable of Proactief's settings with a value it cannot use."""
+
+
 class CityDataError(ProactiefError):
     """A synthetic city folder that is missing or malformed."""
 

@@ -40,8 +40,19 @@ class RecordingRegistry:
     the connection pool idle. Each task stores the rows noted so far (`drain`).
     """
 
-    def __init__(self, registry_url: str, run_id: str, max_in_flight: int = 64):
+    def __init__(
+        self,
+        registry_url: str,
+        run_id: str,
+        max_in_flight: int = 64,
+        timeout_s: float | None = None,
+    ):
         settings = Settings.from_env()
+        if timeout_s is not None and not 0 < timeout_s <= 600:
+            raise CohortError(
+                f"the registry time-out must lie above 0 and at most 600 seconds,"
+                f" got {timeout_s}"
+            )
         if not registry_url.startswith(("http://", "https://")):
             raise CohortError(
                 f"the registry URL {registry_url!r} needs a scheme, for example"
@@ -57,6 +68,7 @@ class RecordingRegistry:
             consumer=settings.consumer,
             purpose=settings.purpose,
             max_in_flight=max_in_flight,
+            timeout_s=timeout_s or settings.registry_timeout_s,
             on_consultation=self._note,
         )
 

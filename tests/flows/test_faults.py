@@ -1,10 +1,11 @@
 """The garbage-bag flow over the whole test city against a registry with mixed
 faults: answers 99996, requests it holds past the client's time-out, HTTP 500.
 
-The flow builds its `RegistryClient` with the client's default time-out
-(`DEFAULT_TIMEOUT_S`, 10 s; the flow has no parameter for it), so the simulator
-holds a timed-out request a little longer than that: the client really gives up
-on it and tries again, as it would with the real gateway.
+The flow is given a registry time-out of 2 s (its `registry_timeout_s`; the
+client's default is 10 s) and the simulator holds a timed-out request for 3 s: the
+client really gives up on it and tries again, as it would with the real gateway.
+A "timeout" consultation is only recorded when the client gives up, so the test
+also shows that the flow's time-out reaches the client.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 from datetime import date
 
 from flows.garbage_bags import garbage_bags_flow
-from proactief.magda.client import DEFAULT_TIMEOUT_S
 from proactief.magda.simulator import running_simulator
 from proactief.store import Consultation, Store
 
@@ -21,6 +21,7 @@ from .conftest import YEAR
 from .oracle import expected_decisions, read_decisions
 
 JANUARY = date(2027, 1, 4)
+TIMEOUT_S = 2.0
 REGISTRY_FAILED = frozenset({"registry_failed", "status_unknown"})
 LETTER_HELD = "registry_failed_before_sending"
 
@@ -34,6 +35,7 @@ def _run(city, registry, out, database):
             year=YEAR,
             as_of=JANUARY,
             database=database,
+            registry_timeout_s=TIMEOUT_S,
         )
     )
 
@@ -57,7 +59,7 @@ def test_mixed_registry_faults_lose_nobody_and_refuse_nobody(city, tmp_path):
         fail_rate=0.10,
         timeout_rate=0.02,
         error500_rate=0.01,
-        timeout_hold_s=DEFAULT_TIMEOUT_S + 1,
+        timeout_hold_s=TIMEOUT_S + 1,
         seed=11,
         log_path=tmp_path / "faulty-simulator.log",
     ) as faulty:
