@@ -28,6 +28,7 @@ from proactief.errors import CohortError
 from proactief.households import LookedUpHousehold
 from proactief.publishing import LetterToSend, PublishReport, publish_voucher_letters
 from proactief.quality import QualityReport
+from proactief.run_report import StepClock
 from proactief.store import Store
 from rules import garbage_bags
 from rules.outcomes import Outcome, RuleDecision
@@ -197,12 +198,14 @@ async def garbage_bags_flow(
     store = Store(store_url)
     run_id = store.start_run(BENEFIT, period, as_of, flow_run_id=flow_run.id)
     summary = RunSummary(run_id=run_id, year=year, as_of=as_of)
+    clock = StepClock()
     with store.run_failure_recorded(run_id, summary.counts):
         logger.info(
             "garbage bags %s: reference date %s, look-up date %s", year, on, as_of
         )
 
         cohort, measures = read_household_cohort(city, on)
+        clock.lap("cohort")
         summary.households = len(cohort)
         if not cohort:
             raise CohortError(
@@ -239,9 +242,11 @@ async def garbage_bags_flow(
             ):
                 looked.extend(part)
             summary.looked_up = len(looked)
+            clock.lap("registry look-ups")
 
             if looked:
                 report = check_households(quote(looked))
+                clock.lap("quality checks")
                 decided = decide_households(quote(looked), report, year)
                 evidence = _evidence(on, as_of)
                 summary.review_opened, summary.review_closed = record_decisions(
@@ -255,6 +260,7 @@ async def garbage_bags_flow(
                 for _, decision in decided:
                     summary.outcomes[decision.outcome.value] += 1
                     summary.reasons.update(decision.reasons)
+                clock.lap("decisions")
 
             subjects = sorted({h.subject for h in cohort} | {h.subject for h in looked})
             if send_letters:
@@ -266,6 +272,7 @@ async def garbage_bags_flow(
                     as_of=as_of,
                     subjects=quote(subjects),
                 )
+                clock.lap("recipients' addresses")
 
         summary.registry_requests = gateway.requests
         summary.registry_failures = gateway.failures
@@ -284,6 +291,7 @@ async def garbage_bags_flow(
             summary.letters_already_sent = already_sent + publish.already_sent
             summary.letters_dir = str(publish.letters_dir)
             summary.print_file = str(publish.print_file) if publish.print_file else None
+            clock.lap("letters")
         else:
             logger.warning(
                 "letters skipped: this run was started with send_letters off"
@@ -291,8 +299,10 @@ async def garbage_bags_flow(
         summary.decisions_file = write_decisions_file(
             store_url, BENEFIT, period, quote(subjects), out
         )
+        clock.lap("decisions file")
         publish_summary(
             key=f"garbage-bags-{year}",
+            title=f"Garbage bags {year}, look-up date {as_of}",
             description=(
                 f"Garbage bags {year}, look-up date {as_of}: counts by outcome and"
                 " reason, registry requests and letters. No personal data."
@@ -301,5 +311,10 @@ async def garbage_bags_flow(
             reasons=dict(summary.reasons),
             store_url=store_url,
             run_id=run_id,
+            steps=clock.seconds,
+            files={
+                "decisions": summary.decisions_file,
+                "letters to print": summary.print_file,
+            },
         )
     return summary

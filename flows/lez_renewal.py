@@ -40,6 +40,7 @@ from prefect.utilities.annotations import quote
 import proactief  # noqa: F401  (no-telemetry environment first)
 from proactief.config import Settings
 from proactief.errors import CohortError
+from proactief.run_report import StepClock
 from proactief.store import Store
 from rules import lez
 from rules.outcomes import Outcome
@@ -207,6 +208,7 @@ async def lez_renewal_flow(
         horizon=horizon,
         day_pass_year=year if with_day_passes else None,
     )
+    clock = StepClock()
     with store.run_failure_recorded(run_id, summary.counts):
         logger.info(
             "lez renewal: look-up date %s, what ends by %s; day-pass tariffs of %d %s",
@@ -222,6 +224,7 @@ async def lez_renewal_flow(
         summary.day_passes_granted = cohort.day_passes_granted
         summary.day_passes_settled_before = cohort.day_passes_extended_before
         subjects = [r.card_holder for r in cohort.registrations] + cohort.day_passes
+        clock.lap("cohort")
         letters = None
         async with RecordingRegistry(
             registry, run_id, max_in_flight, registry_timeout_s
@@ -243,6 +246,7 @@ async def lez_renewal_flow(
                         cohort.day_passes, check_day_pass_chunk, year=year, **options
                     ),
                 )
+                clock.lap("registry look-ups")
                 if registrations:
                     counts = record_registration_renewals(
                         quote(registrations),
@@ -282,6 +286,7 @@ async def lez_renewal_flow(
                         summary.day_pass_outcomes[kind] += 1
                         if decision.outcome is not Outcome.GRANTED:
                             summary.reasons.update(decision.reasons)
+                clock.lap("decisions")
             else:
                 logger.info("nothing to check: no registration or tariff ends soon")
             if send_letters:
@@ -292,6 +297,7 @@ async def lez_renewal_flow(
                     year=year,
                     day_passes=with_day_passes,
                 )
+                clock.lap("recipients' addresses")
             summary.registry_requests = gateway.requests
             summary.registry_failures = gateway.failures
 
@@ -302,6 +308,7 @@ async def lez_renewal_flow(
             summary.letters_held = letters.held
             summary.letters_already_sent = letters.already_sent
             summary.letters_dir = str(Path(out) / "letters")
+            clock.lap("letters")
         else:
             logger.warning(
                 "letters skipped: this run was started with send_letters off"
@@ -314,8 +321,10 @@ async def lez_renewal_flow(
                 quote(cohort.day_passes_of_year),
                 out,
             )
+            clock.lap("decisions file")
         publish_summary(
             key=f"lez-renewal-{as_of.isoformat()}",
+            title=f"Low Emission Zone renewal, look-up date {as_of}",
             description=(
                 f"Low Emission Zone renewal, look-up date {as_of}: registrations"
                 f" ending by {horizon}"
@@ -326,5 +335,10 @@ async def lez_renewal_flow(
             reasons=dict(summary.reasons),
             store_url=store_url,
             run_id=run_id,
+            steps=clock.seconds,
+            files={
+                "decisions": summary.decisions_file,
+                "letters to print": summary.print_file,
+            },
         )
     return summary

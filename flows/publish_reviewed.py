@@ -25,6 +25,7 @@ from prefect.utilities.annotations import quote
 import proactief  # noqa: F401  (no-telemetry environment first)
 from flows.school_tariffs import resolve_look_up_date
 from proactief.config import Settings
+from proactief.run_report import StepClock
 from proactief.store import Store
 from tasks.decisions import publish_summary
 from tasks.registry import RecordingRegistry, look_up_people
@@ -115,9 +116,11 @@ async def publish_reviewed_flow(
         letters_dir=str(Path(out) / "letters"),
         invoices_dir=str(Path(out) / "invoices"),
     )
+    clock = StepClock()
     with store.run_failure_recorded(run_id, summary.counts):
         logger.info("publish reviewed %s: look-up date %s", ", ".join(chosen), as_of)
         work = find_reviewed_documents(store_url, chosen)
+        clock.lap("reviewed cases")
         summary.by_benefit.update(work.counts)
         subjects = work.subjects()
         people: dict = {}
@@ -150,6 +153,7 @@ async def publish_reviewed_flow(
             summary.recipients_looked_up = len(people)
             summary.registry_requests = gateway.requests
             summary.registry_failures = gateway.failures
+        clock.lap("recipients' addresses")
 
         if work.letters:
             summary.by_benefit.update(
@@ -163,6 +167,7 @@ async def publish_reviewed_flow(
                     voucher_key=settings.voucher_key,
                 )
             )
+        clock.lap("letters")
         if work.invoices:
             summary.by_benefit.update(
                 publish_reviewed_invoices(
@@ -175,8 +180,10 @@ async def publish_reviewed_flow(
                     key=settings.pseudonym_key,
                 )
             )
+        clock.lap("invoices")
         publish_summary(
             key=FLOW,
+            title=f"Documents of reviewed cases, look-up date {as_of}",
             description=(
                 f"Documents of reviewed cases ({', '.join(chosen)}), look-up date"
                 f" {as_of}: letters and invoices written, already sent, undeliverable."
@@ -186,5 +193,10 @@ async def publish_reviewed_flow(
             reasons={},
             store_url=store_url,
             run_id=run_id,
+            steps=clock.seconds,
+            files={
+                "letters": summary.letters_dir,
+                "invoices": summary.invoices_dir,
+            },
         )
     return summary

@@ -25,6 +25,7 @@ from prefect.utilities.annotations import quote
 import proactief  # noqa: F401  (no-telemetry environment first)
 from proactief.config import Settings
 from proactief.errors import CohortError
+from proactief.run_report import StepClock
 from proactief.store import Store
 from rules import school_tariffs
 from tasks.decisions import publish_summary, record_decisions, write_decisions_file
@@ -142,6 +143,7 @@ async def school_tariffs_flow(
     store = Store(store_url)
     run_id = store.start_run(BENEFIT, period, as_of, flow_run_id=flow_run.id)
     summary = TariffRunSummary(run_id, school_year, check, as_of)
+    clock = StepClock()
     with store.run_failure_recorded(run_id, summary.counts):
         logger.info(
             "school tariffs %s check %d: reference date %s, look-up date %s",
@@ -166,6 +168,7 @@ async def school_tariffs_flow(
         )
         cohort = sorted({p.insz for f in files.pupil_lists for p in f.pupils})
         summary.pupils = len(cohort)
+        clock.lap("school files")
         if not cohort:
             raise CohortError(
                 "no pupil list could be used: "
@@ -204,6 +207,7 @@ async def school_tariffs_flow(
             ]
         summary.registry_requests = gateway.requests
         summary.registry_failures = gateway.failures
+        clock.lap("registry look-ups")
 
         decided = decide_tariffs(
             quote(looked),
@@ -237,6 +241,7 @@ async def school_tariffs_flow(
             summary.outcomes[d.decision.outcome.value] += 1
             summary.categories[d.decision.category or "none"] += 1
             summary.reasons.update(d.decision.reasons)
+        clock.lap("decisions")
 
         published = publish_school_documents(
             quote(files),
@@ -257,11 +262,14 @@ async def school_tariffs_flow(
         summary.billing_lines_not_invoiced = published.billing_unmatched
         summary.lists_dir = published.lists_dir
         summary.invoices_dir = published.invoices_dir
+        clock.lap("school lists and invoices")
         summary.decisions_file = write_decisions_file(
             store_url, BENEFIT, period, quote(cohort), out
         )
+        clock.lap("decisions file")
         publish_summary(
             key=f"school-tariffs-{school_year}-check{check}",
+            title=f"School tariffs {school_year}, check {check}, look-up date {as_of}",
             description=(
                 f"School tariffs {school_year}, check {check}, look-up date {as_of}:"
                 " counts by outcome, category and reason. No personal data."
@@ -270,5 +278,11 @@ async def school_tariffs_flow(
             reasons=dict(summary.reasons),
             store_url=store_url,
             run_id=run_id,
+            steps=clock.seconds,
+            files={
+                "decisions": summary.decisions_file,
+                "school lists": summary.lists_dir,
+                "invoices": summary.invoices_dir,
+            },
         )
     return summary

@@ -32,6 +32,7 @@ from prefect.utilities.annotations import quote
 import proactief  # noqa: F401  (no-telemetry environment first)
 from proactief.config import Settings
 from proactief.errors import CohortError
+from proactief.run_report import StepClock
 from proactief.store import Store
 from proactief.uitpas import DeskAnswer
 from rules import uitpas
@@ -183,6 +184,7 @@ async def uitpas_renewal_flow(
     store = Store(store_url)
     run_id = store.start_run(BENEFIT, period, as_of, flow_run_id=flow_run.id)
     summary = RenewalSummary(run_id=run_id, year=year, as_of=as_of)
+    clock = StepClock()
     with store.run_failure_recorded(run_id, summary.counts):
         logger.info(
             "uitpas renewal of %d into %d: look-up date %s", year, year + 1, as_of
@@ -194,6 +196,7 @@ async def uitpas_renewal_flow(
         summary.already_extended = len(extended)
         done = set(extended)
         todo = [subject for subject in granted if subject not in done]
+        clock.lap("cohort")
 
         checked: list[tuple[str, DeskAnswer]] = []
         letters = None
@@ -215,6 +218,7 @@ async def uitpas_renewal_flow(
                 else:
                     logger.info("nothing to check: every grant of %d is extended", year)
                 summary.checked = len(checked)
+                clock.lap("registry look-ups")
                 if checked:
                     decided = decide_renewals(quote(checked), year=year, as_of=as_of)
                     summary.review_opened, summary.review_closed = record_decisions(
@@ -228,6 +232,7 @@ async def uitpas_renewal_flow(
                     for _, decision, _ in decided:
                         summary.outcomes[decision.outcome.value] += 1
                         summary.reasons.update(decision.reasons)
+                clock.lap("decisions")
                 if send_letters:
                     letters = await look_up_letter_recipients(
                         store_url=store_url,
@@ -236,6 +241,7 @@ async def uitpas_renewal_flow(
                         as_of=as_of,
                         subjects=quote(granted),
                     )
+                    clock.lap("recipients' addresses")
             summary.registry_requests = gateway.requests
             summary.registry_failures = gateway.failures
         else:
@@ -252,6 +258,7 @@ async def uitpas_renewal_flow(
             summary.letters_held = letters.held
             summary.letters_already_sent = letters.already_sent
             summary.letters_dir = str(Path(out) / "letters")
+            clock.lap("letters")
         elif not send_letters:
             logger.warning(
                 "letters skipped: this run was started with send_letters off"
@@ -259,8 +266,10 @@ async def uitpas_renewal_flow(
         summary.decisions_file = write_decisions_file(
             store_url, BENEFIT, period, quote(granted), out
         )
+        clock.lap("decisions file")
         publish_summary(
             key=f"uitpas-renewal-{year + 1}",
+            title=f"UiTPAS renewal of {year} into {year + 1}, look-up date {as_of}",
             description=(
                 f"UiTPAS opportunity tariff: renewal of {year} into {year + 1}, look-up"
                 f" date {as_of}. Counts only, no personal data."
@@ -269,5 +278,10 @@ async def uitpas_renewal_flow(
             reasons=dict(summary.reasons),
             store_url=store_url,
             run_id=run_id,
+            steps=clock.seconds,
+            files={
+                "decisions": summary.decisions_file,
+                "letters to print": summary.print_file,
+            },
         )
     return summary

@@ -8,10 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from proactief.insz import pseudonym
+from proactief.run_report import run_report_markdown
 from proactief.store import REVIEWER_RULE_PREFIX, Store
 from rules.outcomes import Outcome, RuleDecision
 
@@ -133,17 +134,39 @@ def write_decisions_file(
 def publish_summary(
     *,
     key: str,
+    title: str,
     description: str,
     counts: Mapping[str, int],
     reasons: Mapping[str, int],
     store_url: str,
     run_id: str,
+    steps: Mapping[str, float] | None = None,
+    files: Mapping[str, str | None] | None = None,
 ) -> None:
-    """A table artifact of counts (nothing personal), and the counts in the store."""
+    """The run's artifacts (nothing personal) and its counts in the store.
+
+    `key` holds a table of counts (what a dashboard compares run by run);
+    `key-report` the operator's report: review cases by reference and reason,
+    documents, registry consultations and time per step (`proactief.run_report`).
+    """
+    store = Store(store_url)
     table = [{"measure": k, "count": v} for k, v in counts.items()]
     table += [
         {"measure": f"reason {k}", "count": v} for k, v in sorted(reasons.items())
     ]
     create_table_artifact(key=key, table=table, description=description)
-    Store(store_url).finish_run(run_id, "completed", dict(counts))
+    create_markdown_artifact(
+        key=f"{key}-report",
+        markdown=run_report_markdown(
+            store,
+            run_id,
+            title=title,
+            counts=counts,
+            reasons=reasons,
+            steps=steps,
+            files=files,
+        ),
+        description=f"{title}: what to act on. No personal data.",
+    )
+    store.finish_run(run_id, "completed", dict(counts))
     get_run_logger().info("summary: %s", dict(counts))

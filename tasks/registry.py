@@ -23,13 +23,10 @@ from proactief.errors import (
 )
 from proactief.facts import Person
 from proactief.households import LookedUpHousehold, look_up_households
-from proactief.magda.client import RegistryClient
+from proactief.magda.client import ANSWERED_RESULT_CODES, RegistryClient
 from proactief.publishing import LetterToSend, idempotency_key
 from proactief.store import REVIEWER_RULE_PREFIX, Store
 from rules import garbage_bags
-
-# result codes of a request that was answered (with data or with "no data")
-_ANSWERED = frozenset({"0", "30001", "30003", "45008"})
 
 
 class RecordingRegistry:
@@ -77,7 +74,7 @@ class RecordingRegistry:
         row["run_id"] = self.run_id
         self._rows.append(row)
         self.requests += 1
-        if row["result_code"] not in _ANSWERED:
+        if row["result_code"] not in ANSWERED_RESULT_CODES:
             self.failures += 1
 
     async def probe(self, subject: str, as_of: date) -> None:

@@ -59,6 +59,10 @@ DEFAULT_RETRIES = 3
 # HTTP statuses worth another try: the gateway or a proxy in front of it is busy.
 _RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
+# Result codes of a request the registry answered, with data or with "no data";
+# every other code is a failure (a fault, a time-out, an unreadable answer).
+ANSWERED_RESULT_CODES = frozenset({"0", "30001", "30003", "45008"})
+
 
 @dataclass(frozen=True, slots=True)
 class Consultation:
