@@ -39,6 +39,7 @@ ui: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/garbage_bags.py
 	$(BIN)/python bench/desk_check.py
+	$(BIN)/python bench/city_scale.py
 
 clean:
 	rm -rf $(VENV) var out

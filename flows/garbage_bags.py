@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,10 +23,13 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from proactief.config import Settings
+from proactief.documents.letters import VoucherLetter, render_many
 from proactief.errors import CohortError
 from proactief.households import LookedUpHousehold
 from proactief.publishing import LetterToSend, PublishReport, publish_voucher_letters
@@ -70,6 +76,7 @@ class RunSummary:
     letters_dir: str | None = None
     print_file: str | None = None
     decisions_file: str | None = None
+    renderers: set[str] = field(default_factory=set)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -142,6 +149,57 @@ def _evidence(on: date, as_of: date) -> str:
     )
 
 
+@dataclass(frozen=True)
+class RenderedBatch:
+    paths: list[str]
+    renderer: str  # host:process that rendered the batch
+
+
+@task(
+    name="render_letter_batch",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+    retries=1,
+)
+def render_letter_batch(
+    letters: list[VoucherLetter], letters_dir: str
+) -> RenderedBatch:
+    """Render one batch of letters in whichever process the flow's task runner
+    gives it (a Dask worker, say); rendering again overwrites the same files."""
+    paths = render_many(letters, letters_dir, processes=1)
+    return RenderedBatch(
+        [str(path) for path in paths], f"{socket.gethostname()}:{os.getpid()}"
+    )
+
+
+def task_runner_renders() -> bool:
+    """Whether the flow runs on a task runner other than Prefect's default thread
+    pool (a Dask cluster, say): its letter batches are then rendered as tasks on
+    that runner, rather than by a process pool of this machine."""
+    context = FlowRunContext.get()
+    return context is not None and not isinstance(
+        context.task_runner, ThreadPoolTaskRunner
+    )
+
+
+def on_task_runner(
+    letters_dir: str, renderers: set[str]
+) -> Callable[[list[list[VoucherLetter]]], Iterator[list[Path]]]:
+    """Render all batches at once as `render_letter_batch` tasks; yield their
+    paths in order, noting which processes rendered them."""
+
+    def render_all(batches: list[list[VoucherLetter]]) -> Iterator[list[Path]]:
+        # Not wrapped in `quote`: a batch is small, and a quoted argument reached
+        # a Dask worker still wrapped.
+        futures = [render_letter_batch.submit(batch, letters_dir) for batch in batches]
+        for future in futures:
+            rendered = future.result()
+            renderers.add(rendered.renderer)
+            yield [Path(path) for path in rendered.paths]
+
+    return render_all
+
+
 @task(name="render_letters", cache_policy=NO_CACHE, persist_result=False)
 def render_letters(
     letters: list[LetterToSend],
@@ -152,8 +210,15 @@ def render_letters(
     out_dir: str,
     letter_date: date,
     voucher_key: bytes,
+    render_all: Callable[[list[list[VoucherLetter]]], Iterator[list[Path]]]
+    | None = None,
 ) -> PublishReport:
-    """Write every granted household's letter that was not written before."""
+    """Write every granted household's letter that was not written before.
+
+    Batch by batch in this task by default; with `render_all` (see
+    `on_task_runner`), called as a plain function from the flow so that its
+    batches become tasks of the flow's task runner.
+    """
     report = publish_voucher_letters(
         Store(store_url),
         run_id=run_id,
@@ -164,6 +229,7 @@ def render_letters(
         out_dir=Path(out_dir),
         letter_date=letter_date,
         voucher_key=voucher_key,
+        render_all=render_all,
     )
     get_run_logger().info(
         "letters: %d written, %d already sent before",
@@ -218,7 +284,11 @@ async def garbage_bags_flow(
         summary.already_granted = len(cohort) - len(todo)
 
         async with RecordingRegistry(
-            registry, run_id, max_in_flight, registry_timeout_s
+            registry,
+            run_id,
+            max_in_flight,
+            registry_timeout_s,
+            store_url=store_url,
         ) as gateway:
             await gateway.probe(cohort[0].subject, as_of)
             chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
@@ -277,15 +347,23 @@ async def garbage_bags_flow(
         summary.registry_requests = gateway.requests
         summary.registry_failures = gateway.failures
         if send_letters:
-            publish = render_letters(
-                quote(letters),
-                store_url=store_url,
-                run_id=run_id,
-                year=year,
-                out_dir=out,
-                letter_date=as_of,
-                voucher_key=settings.voucher_key,
-            )
+            arguments = {
+                "store_url": store_url,
+                "run_id": run_id,
+                "year": year,
+                "out_dir": out,
+                "letter_date": as_of,
+                "voucher_key": settings.voucher_key,
+            }
+            if task_runner_renders():
+                letters_dir = str(Path(out) / "letters")
+                publish = render_letters.fn(
+                    letters,
+                    **arguments,
+                    render_all=on_task_runner(letters_dir, summary.renderers),
+                )
+            else:
+                publish = render_letters(quote(letters), **arguments)
             summary.letters_written = publish.written
             summary.letters_held = held
             summary.letters_already_sent = already_sent + publish.already_sent
@@ -314,7 +392,7 @@ async def garbage_bags_flow(
             steps=clock.seconds,
             files={
                 "decisions": summary.decisions_file,
-                "letters to print": summary.print_file,
+                "print files": summary.print_file,
             },
         )
     return summary

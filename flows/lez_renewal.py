@@ -227,7 +227,11 @@ async def lez_renewal_flow(
         clock.lap("cohort")
         letters = None
         async with RecordingRegistry(
-            registry, run_id, max_in_flight, registry_timeout_s
+            registry,
+            run_id,
+            max_in_flight,
+            registry_timeout_s,
+            store_url=store_url,
         ) as gateway:
             if subjects:
                 await _probe(gateway, subjects, as_of)
@@ -338,7 +342,7 @@ async def lez_renewal_flow(
             steps=clock.seconds,
             files={
                 "decisions": summary.decisions_file,
-                "letters to print": summary.print_file,
+                "print files": summary.print_file,
             },
         )
     return summary

@@ -7,7 +7,7 @@ Review is data, not a paused flow (DESIGN.md): a reviewer's decision waits in th
 store until this flow runs, every working day. Each document keeps the idempotency
 key the benefit's own flow gives it, so neither flow ever writes one the other has
 written. Output goes where the benefits' flows put theirs: `OUT/letters/` (with a
-print file per year in `OUT/letters/print/`) and `OUT/invoices/`.
+print files per year in `OUT/letters/print/`) and `OUT/invoices/`.
 """
 
 from __future__ import annotations
@@ -126,7 +126,11 @@ async def publish_reviewed_flow(
         people: dict = {}
         if subjects:
             async with RecordingRegistry(
-                registry, run_id, max_in_flight, registry_timeout_s
+                registry,
+                run_id,
+                max_in_flight,
+                registry_timeout_s,
+                store_url=store_url,
             ) as gateway:
                 await gateway.probe(subjects[0], as_of)
                 chunks = [

@@ -182,7 +182,11 @@ async def school_tariffs_flow(
         chunks = [cohort[i : i + chunk_size] for i in range(0, len(cohort), chunk_size)]
         gate = asyncio.Semaphore(parallel_chunks)
         async with RecordingRegistry(
-            registry, run_id, max_in_flight, registry_timeout_s
+            registry,
+            run_id,
+            max_in_flight,
+            registry_timeout_s,
+            store_url=store_url,
         ) as gateway:
             await gateway.probe(cohort[0], as_of)
 

@@ -202,7 +202,11 @@ async def uitpas_renewal_flow(
         letters = None
         if granted:
             async with RecordingRegistry(
-                registry, run_id, max_in_flight, registry_timeout_s
+                registry,
+                run_id,
+                max_in_flight,
+                registry_timeout_s,
+                store_url=store_url,
             ) as gateway:
                 if todo:
                     await gateway.probe(todo[0], as_of)
@@ -281,7 +285,7 @@ async def uitpas_renewal_flow(
             steps=clock.seconds,
             files={
                 "decisions": summary.decisions_file,
-                "letters to print": summary.print_file,
+                "print files": summary.print_file,
             },
         )
     return summary

@@ -7,6 +7,7 @@ import typer
 from proactief.city.cli import app as city_app
 from proactief.demo import demo
 from proactief.magda.cli import magda_app, registry_app
+from proactief.migrations.cli import db_app
 from proactief.runs import app as run_app
 from proactief.serve import serve
 from proactief.web.cli import accounts_app, api_clients_app, web
@@ -27,3 +28,4 @@ app.command("demo")(demo)
 app.command("web")(web)
 app.add_typer(accounts_app, name="accounts", help="Accounts of the web app.")
 app.add_typer(api_clients_app, name="api-clients", help="API keys of client systems.")
+app.add_typer(db_app, name="db", help="The store's database: schema revision, upgrade.")

@@ -9,6 +9,7 @@
 | PROACTIEF_CONSUMER | our identification towards the gateway | gent.be/proactief |
 | PROACTIEF_PURPOSE | our capacity code (Hoedanigheid) towards the gateway | 1300 |
 | PROACTIEF_REGISTRY_TIMEOUT_S | seconds a registry request may take before it is retried | 10 |
+| PROACTIEF_RENDER_BATCH | letters rendered, joined into one print file and marked written together | 500 |
 
 A production installation sets its own pseudonym key and turns test numbers off.
 """
@@ -47,6 +48,19 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+def _count(name: str, default: int, most: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value <= most:
+        raise ValueError(f"{name} must be a whole number from 1 to {most}, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -56,6 +70,7 @@ class Settings:
     consumer: str
     purpose: str
     registry_timeout_s: float = 10.0
+    render_batch: int = 500
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -74,4 +89,5 @@ class Settings:
             consumer=os.environ.get("PROACTIEF_CONSUMER", "gent.be/proactief"),
             purpose=os.environ.get("PROACTIEF_PURPOSE", "1300"),
             registry_timeout_s=_seconds("PROACTIEF_REGISTRY_TIMEOUT_S", 10.0),
+            render_batch=_count("PROACTIEF_RENDER_BATCH", 500, most=5000),
         )

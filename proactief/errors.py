@@ -12,7 +12,8 @@ ProactiefError
 ├── PupilFileError           a file a school sent (pupil list, billing lines) that
 │                            cannot be read at all
 ├── ReviewCaseStateError     a review decision or reopening the case's state forbids
-└── AccountError             an account that cannot be created or changed as asked
+├── AccountError             an account that cannot be created or changed as asked
+└── StoreSchemaError         a store database this version cannot bring up to date
 
 Messages never carry a national number, a name or an amount: they may end up in a
 log line, a Prefect state message or an artifact. Where a subject must be named, use
@@ -95,3 +96,8 @@ class ReviewCaseStateError(ProactiefError):
 
 class AccountError(ProactiefError):
     """An account that cannot be created or changed as asked."""
+
+
+class StoreSchemaError(ProactiefError):
+    """A store database this version cannot bring to its newest schema (a revision
+    it does not know, or tables from before migrations with parts missing)."""

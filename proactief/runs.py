@@ -127,7 +127,7 @@ def print_summary(summary) -> None:
     typer.echo(f"  decisions:   {summary.decisions_file}")
     typer.echo(f"  letters:     {summary.letters_dir}")
     if summary.print_file:
-        typer.echo(f"  print file:  {summary.print_file}")
+        typer.echo(f"  print files: {summary.print_file}")
 
 
 @app.command("school-tariffs")

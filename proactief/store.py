@@ -1,9 +1,12 @@
 """The store: runs, decisions, review cases, documents and registry consultations.
 
-SQLModel over a SQLite file by default (WAL, synchronous=NORMAL), or any database
-SQLAlchemy reaches by URL. What it keeps is what DESIGN.md allows: outcomes, reason
-codes, evidence without amounts, rule versions, amounts granted in whole cents; never
-a raw income or a status name. Subjects are stored by national number (the city's
+SQLModel over a SQLite file by default (WAL, synchronous=NORMAL), or PostgreSQL by
+URL (`postgresql://...`, through psycopg 3). The schema is alembic's: the store
+brings a database to the newest revision on first use (`proactief.migrations`).
+
+What it keeps is what DESIGN.md allows: outcomes, reason codes, evidence without
+amounts, rule versions, amounts granted in whole cents; never a raw income or a
+status name. Subjects are stored by national number (the city's
 decision register needs it) and by pseudonymous reference, which is what logs and
 Prefect artifacts use.
 
@@ -15,16 +18,17 @@ before they are written, so that a rerun never sends one twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from functools import cache
 
-from sqlalchemy import event, insert, text, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Index, event, insert, text, update
+from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Field, Session, SQLModel, UniqueConstraint, create_engine, select
 
 from proactief.errors import ReviewCaseStateError
@@ -88,6 +92,19 @@ class ReviewCaseBase(SQLModel):
 
 class ReviewCase(ReviewCaseBase, table=True):
     __tablename__ = "review_case"
+    # one open case per subject, benefit and period, even when two writers open
+    # one at the same moment (migration 0002)
+    __table_args__ = (
+        Index(
+            "uq_review_case_open_subject",
+            "benefit",
+            "period",
+            "subject",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
 
 
@@ -103,6 +120,10 @@ class DocumentBase(SQLModel):
     run_id: str
     recorded_at: datetime = Field(default_factory=_now)
     written_at: datetime | None = None
+    # The print file the document is joined into, recorded before it is rendered:
+    # a rerun finds that file made (the document went out; it is only marked
+    # written) or not (it is printed again). Null for documents without one.
+    print_file: str | None = None
 
 
 class Document(DocumentBase, table=True):
@@ -194,26 +215,108 @@ _IN_LIMIT = 900
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
+    # waiting first: another process may be switching the file to WAL right now
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
-@cache
-def make_engine(url: str) -> Engine:
-    """An engine for `url`, with the tables created on first use."""
+def database_url(url: str) -> str:
+    """`url` as SQLAlchemy is to open it: a plain postgresql:// URL gets the
+    psycopg 3 driver (SQLAlchemy's default would be psycopg2, not installed)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def create_store_engine(url: str) -> Engine:
+    """A new engine for `url` with the store's settings, without touching the
+    schema (`make_engine` is what the store uses; this is for `proactief db`)."""
+    url = database_url(url)
     if url.startswith("sqlite:///"):
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    options: dict = {}
+    if url.startswith("postgresql"):
+        # a server restarted or a connection dropped by a firewall is found out
+        # before a statement fails on it, not by the statement
+        options["pool_pre_ping"] = True
     # Bound parameters hold national numbers: keep them out of error messages,
     # which end up in logs and in Prefect's state messages.
-    engine = create_engine(url, hide_parameters=True)
+    engine = create_engine(url, hide_parameters=True, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    SQLModel.metadata.create_all(engine)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "handle_error", _without_row_values)
     return engine
+
+
+def _without_row_values(context: ExceptionContext) -> BaseException | None:
+    """Drop all but the first line of a PostgreSQL error message.
+
+    PostgreSQL names the values behind a failed constraint in the lines after
+    the first ("DETAIL: Key (idempotency_key)=(...) already exists", "Failing
+    row contains (...)"): national numbers, in a message that ends up in a log
+    or a Prefect state. The first line names the constraint, which is enough to
+    act on; the rest stays in the driver error's `diag` for code that needs it.
+    """
+    original = context.original_exception
+    message = str(original)
+    first_line = message.split("\n", 1)[0]
+    if first_line == message:
+        return None
+    original.args = (first_line,)
+    raised = context.sqlalchemy_exception
+    if not isinstance(raised, DBAPIError):
+        return None
+    # SQLAlchemy's error copied the driver's message when it was made: make it
+    # again from the shortened one, of the same class (IntegrityError stays one)
+    return type(raised)(
+        raised.statement,
+        raised.params,
+        original,
+        hide_parameters=True,
+        connection_invalidated=raised.connection_invalidated,
+        code=raised.code,
+        ismulti=raised.ismulti,
+    )
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def make_engine(url: str) -> Engine:
+    """The engine of `url`, one per process, its database brought to the newest
+    schema revision on first use (see `proactief.migrations`)."""
+    url = database_url(url)
+    engine = _engines.get(url)
+    if engine is None:
+        with _engines_lock:
+            engine = _engines.get(url)
+            if engine is None:
+                from proactief import migrations
+
+                engine = create_store_engine(url)
+                try:
+                    migrations.upgrade(engine)
+                except BaseException:
+                    engine.dispose()
+                    raise
+                _engines[url] = engine
+    return engine
+
+
+def dispose_engine(url: str) -> None:
+    """Close the pooled connections of `url`'s engine and forget it: the next
+    use connects (and checks the schema) anew. For tests that drop their
+    databases, and tools that are done with one."""
+    with _engines_lock:
+        engine = _engines.pop(database_url(url), None)
+    if engine is not None:
+        engine.dispose()
 
 
 class Store:
@@ -226,8 +329,24 @@ class Store:
     def start_run(
         self, benefit: str, period: str, as_of: date, flow_run_id: str | None = None
     ) -> str:
+        """Record a new run of a benefit and period; returns its id.
+
+        A run of the same benefit and period still marked 'running' was stopped
+        without a word (killed, or its machine went down): one run at a time per
+        benefit and period is the rule, so it is marked 'interrupted' here
+        rather than left 'running' for ever.
+        """
         run = Run(benefit=benefit, period=period, as_of=as_of, flow_run_id=flow_run_id)
         with Session(self.engine) as session:
+            session.execute(
+                update(Run)
+                .where(
+                    Run.benefit == benefit,
+                    Run.period == period,
+                    Run.status == "running",
+                )
+                .values(status="interrupted", finished_at=_now())
+            )
             session.add(run)
             session.commit()
             return run.id
@@ -358,6 +477,18 @@ class Store:
         never two); the open case of a subject that needs none is closed as settled
         by the run. Returns (opened, closed).
         """
+        try:
+            return self._sync_review_cases(benefit, period, run_id, cases)
+        except IntegrityError:
+            # another writer (a desk check of the same citizen, a run at the same
+            # moment) opened a case for one of these subjects since they were
+            # read; the database keeps one open case per subject, so read again
+            # and update that case instead
+            return self._sync_review_cases(benefit, period, run_id, cases)
+
+    def _sync_review_cases(
+        self, benefit: str, period: str, run_id: str, cases: dict[str, dict | None]
+    ) -> tuple[int, int]:
         open_cases = self.open_review_cases(benefit, period)
         new, changed, settled = [], [], []
         for subject, fields in cases.items():
@@ -407,12 +538,46 @@ class Store:
             ).all()
         return {doc.idempotency_key: doc for doc in rows}
 
-    def record_documents(self, rows: Sequence[dict]) -> None:
-        """Record documents before they are written (status 'recorded')."""
-        if rows:
-            with Session(self.engine) as session:
+    def record_documents(
+        self, rows: Sequence[dict], print_file: str | None = None
+    ) -> None:
+        """Record documents before they are written (status 'recorded').
+
+        With `print_file`, they are recorded as going into that print file, and a
+        document recorded before and not written yet (its earlier print file was
+        never made) is moved to it, in the same transaction.
+        """
+        if not rows:
+            return
+        with Session(self.engine) as session:
+            if print_file is None:
                 session.execute(insert(Document), list(rows))
-                session.commit()
+            else:
+                keys = [row["idempotency_key"] for row in rows]
+                known = set(
+                    session.exec(
+                        select(Document.idempotency_key).where(
+                            Document.idempotency_key.in_(keys)
+                        )
+                    ).all()
+                )
+                new = [
+                    {**row, "print_file": print_file}
+                    for row in rows
+                    if row["idempotency_key"] not in known
+                ]
+                if new:
+                    session.execute(insert(Document), new)
+                if known:
+                    session.execute(
+                        update(Document)
+                        .where(
+                            Document.idempotency_key.in_(sorted(known)),
+                            Document.status == "recorded",
+                        )
+                        .values(print_file=print_file)
+                    )
+            session.commit()
 
     def mark_documents_written(self, keys: Sequence[str]) -> None:
         if keys:
@@ -601,6 +766,16 @@ class Store:
                     f"review case {case_id}: its {sent.kind} was already sent"
                     f" ({sent.reference}); it cannot be reopened"
                 )
+            other = session.exec(
+                select(ReviewCase.id).where(
+                    ReviewCase.benefit == case.benefit,
+                    ReviewCase.period == case.period,
+                    ReviewCase.subject == case.subject,
+                    ReviewCase.status == "open",
+                )
+            ).first()
+            if other is not None:
+                raise ReviewCaseStateError(_other_case_open(case_id, other))
             case.status = "open"
             case.resolution = None
             case.decided_by = None
@@ -624,7 +799,11 @@ class Store:
                 decision.extra_credit_cents = None
                 decision.rule_version = f"reopened:{case.id}"
                 session.add(decision)
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError as exc:
+                # a run or a desk check opened one since the check above
+                raise ReviewCaseStateError(_other_case_open(case_id)) from exc
             session.refresh(case)
             return case
 
@@ -829,11 +1008,10 @@ class Store:
 
         One registration per card: returns None, and changes nothing, when the
         card already carries another plate (two calls at once included: the
-        check and the write are one transaction).
+        check and the write are one transaction, one card holder at a time).
         """
         with Session(self.engine) as session:
-            if session.bind.dialect.name == "sqlite":
-                session.execute(text("BEGIN IMMEDIATE"))
+            _one_writer_per(session, "lez-card", card_holder)
             current = session.exec(
                 select(LezRegistration).where(
                     LezRegistration.card_holder == card_holder,
@@ -860,6 +1038,35 @@ class Store:
             session.commit()
             session.refresh(current)
             return current
+
+
+def _one_writer_per(session: Session, topic: str, key: str) -> None:
+    """Begin the session's transaction so that, until it ends, no other writer
+    gets past this point for the same topic and key.
+
+    SQLite has one writer at a time anyway: take its write lock now (BEGIN
+    IMMEDIATE) rather than at the first write, after the reads. PostgreSQL
+    takes a transaction-level advisory lock on a hash of topic and key (never
+    the key itself: it may be a national number), so writers for other keys
+    go on meanwhile.
+    """
+    dialect = session.bind.dialect.name
+    if dialect == "sqlite":
+        session.execute(text("BEGIN IMMEDIATE"))
+    elif dialect == "postgresql":
+        digest = hashlib.blake2b(f"{topic}:{key}".encode(), digest_size=8).digest()
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:lock)"),
+            {"lock": int.from_bytes(digest, "big", signed=True)},
+        )
+
+
+def _other_case_open(case_id: int, other: int | None = None) -> str:
+    which = f"case {other}" if other is not None else "another case"
+    return (
+        f"review case {case_id} cannot be reopened: {which} of the same subject,"
+        " benefit and period is open; decide that one instead"
+    )
 
 
 def is_final(decision: Decision) -> bool:

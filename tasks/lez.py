@@ -13,10 +13,15 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from proactief.config import Settings
 from proactief.documents.lez_letters import EndingLetter, render_ending_letters
-from proactief.documents.rendering import merge_pdfs
 from proactief.lez import LezAnswer, LezPart, check_social_tariff, check_vehicle
-from proactief.publishing import document_reference, idempotency_key
+from proactief.publishing import (
+    document_reference,
+    idempotency_key,
+    print_in_batches,
+    settle_printed,
+)
 from proactief.store import (
     Store,
     lez_registrations_due,
@@ -335,11 +340,15 @@ def decide_day_pass_renewals(
 
 @dataclass
 class EndingLetters:
-    """The letters a run is to write, and what it found about the others (counts)."""
+    """The letters a run is to write, and what it found about the others (counts).
+
+    `already_sent` includes `printed_before`: letters an earlier run put in a print
+    file but was stopped before marking written.
+    """
 
     to_write: list[tuple[str, str, str, EndingLetter]]  # key, benefit, period, letter
-    recorded: list[str]
     already_sent: int = 0
+    printed_before: int = 0
     held: int = 0
 
 
@@ -405,11 +414,14 @@ async def look_up_ending_letters(
     year: int,
     day_passes: bool,
 ) -> EndingLetters:
-    """The letter of every ending not written yet: one per ending, once.
+    """The letter of every ending not sent yet: one per ending, once.
 
-    The address is read again just before the letter goes out: a recipient who
-    died, or has no address the letter can safely go to, keeps the letter back
-    and the ending's review case says why (the letter goes once that is solved).
+    First the letters an earlier run printed but was stopped before marking are
+    marked written (`settle_printed`): they went out, and are neither looked up
+    nor printed again. The address is read again just before the letter goes out:
+    a recipient who died, or has no address the letter can safely go to, keeps
+    the letter back and the ending's review case says why (the letter goes once
+    that is solved).
     """
     store = Store(store_url)
     endings = _endings(store, year, day_passes)
@@ -417,15 +429,12 @@ async def look_up_ending_letters(
     documents = {}
     for benefit, period in groups:
         documents.update(store.documents(benefit, period))
+    printed_before = settle_printed(store, documents)
+    sent = printed_before | {k for k, d in documents.items() if d.status == "written"}
     pending = [
         e
         for e in endings
-        if getattr(
-            documents.get(idempotency_key(e.benefit, e.period, e.subject)),
-            "status",
-            None,
-        )
-        != "written"
+        if idempotency_key(e.benefit, e.period, e.subject) not in sent
     ]
     people = await asyncio.gather(
         *(person_or_error(registry, e.subject, as_of) for e in pending)
@@ -433,7 +442,13 @@ async def look_up_ending_letters(
     store.record_consultations(registry.drain())
 
     letters = EndingLetters(
-        to_write=[], recorded=[], already_sent=len(endings) - len(pending)
+        to_write=[],
+        already_sent=len(endings) - len(pending),
+        printed_before=sum(
+            1
+            for e in endings
+            if idempotency_key(e.benefit, e.period, e.subject) in printed_before
+        ),
     )
     open_cases = {group: store.open_review_cases(*group) for group in groups}
     cases: dict[tuple[str, str], dict[str, dict | None]] = {}
@@ -451,12 +466,9 @@ async def look_up_ending_letters(
         if held:
             letters.held += 1
             continue
-        key = idempotency_key(ending.benefit, ending.period, ending.subject)
-        if key in documents:
-            letters.recorded.append(key)
         letters.to_write.append(
             (
-                key,
+                idempotency_key(ending.benefit, ending.period, ending.subject),
                 ending.benefit,
                 ending.period,
                 EndingLetter(
@@ -483,11 +495,13 @@ async def look_up_ending_letters(
         ]
     get_run_logger().info(
         "recipients: %d ending letters to write, %d held back for review (%d new"
-        " cases), %d written before",
+        " cases), %d sent before (%d of them printed by a run stopped before"
+        " marking them)",
         len(letters.to_write),
         letters.held,
         opened,
         letters.already_sent,
+        letters.printed_before,
     )
     return letters
 
@@ -496,18 +510,22 @@ async def look_up_ending_letters(
 def write_ending_letters(
     letters: EndingLetters, *, store_url: str, run_id: str, out_dir: str
 ) -> tuple[int, str | None]:
-    """Record each letter, write it, mark it written; join them for print.
+    """Print the letters in batches, each in exactly one print file.
 
-    Recorded before it is written, so that a run that dies while rendering leaves
-    the letter to the next run, under the same reference. Returns the number of
-    letters written and the print file.
+    `print_in_batches` records each batch with its print file's name, renders
+    it, writes the print file whole and then marks the batch written (see
+    `proactief.publishing`): a run stopped at any point leaves the next run to
+    either mark a batch written or print it, never both. A letter recorded by an
+    earlier run keeps its reference. Returns the number of letters written and
+    the folder of the print files (None when none was written), as the garbage
+    bags' `PublishReport.print_file`.
     """
     if not letters.to_write:
         return 0, None
     store = Store(store_url)
     letters_dir = Path(out_dir) / "letters"
-    store.record_documents(
-        [
+    documents = [
+        (
             {
                 "idempotency_key": key,
                 "benefit": benefit,
@@ -517,17 +535,27 @@ def write_ending_letters(
                 "reference": letter.reference,
                 "path": str(letters_dir / f"{letter.reference}.pdf"),
                 "run_id": run_id,
-            }
-            for key, benefit, period, letter in letters.to_write
-            if key not in letters.recorded
-        ]
+            },
+            letter,
+        )
+        for key, benefit, period, letter in letters.to_write
+    ]
+    groups = sorted({(benefit, period) for _, benefit, period, _ in letters.to_write})
+    print_files = print_in_batches(
+        store,
+        documents,
+        render=lambda batch: render_ending_letters(batch, letters_dir),
+        print_dir=letters_dir / "print",
+        prefix=f"run-{run_id[:12]}",
+        batch_size=Settings.from_env().render_batch,
+        taken=[
+            Path(d.print_file).name
+            for group in groups
+            for d in store.documents(*group).values()
+            if d.print_file
+        ],
     )
-    paths = render_ending_letters(
-        [letter for *_, letter in letters.to_write], letters_dir
+    get_run_logger().info(
+        "letters: %d written in %d print files", len(documents), len(print_files)
     )
-    store.mark_documents_written([key for key, *_ in letters.to_write])
-    print_dir = letters_dir / "print"
-    print_dir.mkdir(parents=True, exist_ok=True)
-    print_file = merge_pdfs(paths, print_dir / f"run-{run_id[:12]}.pdf")
-    get_run_logger().info("letters: %d written", len(paths))
-    return len(paths), str(print_file)
+    return len(documents), str(print_files[0].parent)

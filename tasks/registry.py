@@ -34,8 +34,13 @@ class RecordingRegistry:
 
     Shared by the chunk tasks of a flow run (they run in the flow's event loop), so
     that one limit on requests in flight covers them all and no chunk's tail leaves
-    the connection pool idle. Each task stores the rows noted so far (`drain`).
+    the connection pool idle. Each task stores the rows noted so far (`drain`);
+    with `store_url`, the rows are also stored every `FLUSH_EVERY` requests, so
+    that a run killed in the middle of a chunk loses the record of at most that
+    many consultations.
     """
+
+    FLUSH_EVERY = 100
 
     def __init__(
         self,
@@ -43,6 +48,8 @@ class RecordingRegistry:
         run_id: str,
         max_in_flight: int = 64,
         timeout_s: float | None = None,
+        *,
+        store_url: str | None = None,
     ):
         settings = Settings.from_env()
         if timeout_s is not None and not 0 < timeout_s <= 600:
@@ -60,6 +67,7 @@ class RecordingRegistry:
         self.requests = 0
         self.failures = 0
         self._rows: list[dict] = []
+        self._store = Store(store_url) if store_url else None
         self.client = RegistryClient(
             registry_url,
             consumer=settings.consumer,
@@ -76,6 +84,8 @@ class RecordingRegistry:
         self.requests += 1
         if row["result_code"] not in ANSWERED_RESULT_CODES:
             self.failures += 1
+        if self._store is not None and len(self._rows) >= self.FLUSH_EVERY:
+            self._store.record_consultations(self.drain())
 
     async def probe(self, subject: str, as_of: date) -> None:
         """One look-up before a run sends thousands: a registry that cannot be

@@ -14,11 +14,16 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from proactief.cohort import social_service_measures
-from proactief.documents.rendering import merge_pdfs
+from proactief.config import Settings
 from proactief.documents.uitpas_letters import RenewalLetter, render_renewal_letters
 from proactief.errors import InvalidInsz, RegistryError, RegistryUnavailable
 from proactief.facts import Person
-from proactief.publishing import document_reference, idempotency_key
+from proactief.publishing import (
+    document_reference,
+    idempotency_key,
+    print_in_batches,
+    settle_printed,
+)
 from proactief.store import Store
 from proactief.uitpas import DeskAnswer, check_citizen
 from rules import uitpas
@@ -147,11 +152,15 @@ def decide_renewals(
 
 @dataclass
 class RenewalLetters:
-    """The letters a run is to write, and what it found about the others (counts)."""
+    """The letters a run is to write, and what it found about the others (counts).
+
+    `already_sent` includes `printed_before`: letters an earlier run put in a print
+    file but was stopped before marking written.
+    """
 
     to_write: list[tuple[str, RenewalLetter]]
-    recorded: list[str]
     already_sent: int = 0
+    printed_before: int = 0
     held: int = 0
 
 
@@ -164,15 +173,19 @@ async def look_up_letter_recipients(
     as_of: date,
     subjects: Sequence[str],
 ) -> RenewalLetters:
-    """The letter of everyone extended to `year + 1` whose letter is not written yet.
+    """The letter of everyone extended to `year + 1` whose letter is not sent yet.
 
-    The address is read again just before the letter goes out: a recipient who
-    died, or has no address the letter can safely go to, gets a review case
-    instead of a letter (as the garbage-bag letters do).
+    First the letters an earlier run printed but was stopped before marking are
+    marked written (`settle_printed`): they went out, and are neither looked up
+    nor printed again. The address is read again just before the letter goes out:
+    a recipient who died, or has no address the letter can safely go to, gets a
+    review case instead of a letter (as the garbage-bag letters do).
     """
     store = Store(store_url)
     period = str(year + 1)
     documents = store.documents(BENEFIT, period)
+    printed_before = settle_printed(store, documents)
+    sent = printed_before | {k for k, d in documents.items() if d.status == "written"}
     extended = [
         d
         for d in store.decisions(BENEFIT, period, subjects).values()
@@ -182,12 +195,7 @@ async def look_up_letter_recipients(
         (
             d
             for d in extended
-            if getattr(
-                documents.get(idempotency_key(BENEFIT, period, d.subject)),
-                "status",
-                None,
-            )
-            != "written"
+            if idempotency_key(BENEFIT, period, d.subject) not in sent
         ),
         key=lambda d: d.subject,
     )
@@ -197,7 +205,13 @@ async def look_up_letter_recipients(
     store.record_consultations(registry.drain())
 
     letters = RenewalLetters(
-        to_write=[], recorded=[], already_sent=len(extended) - len(pending)
+        to_write=[],
+        already_sent=len(extended) - len(pending),
+        printed_before=sum(
+            1
+            for d in extended
+            if idempotency_key(BENEFIT, period, d.subject) in printed_before
+        ),
     )
     cases: dict[str, dict | None] = {}
     for decision, person in zip(pending, people, strict=True):
@@ -211,12 +225,9 @@ async def look_up_letter_recipients(
             }
             continue
         cases[decision.subject] = None  # a letter held back earlier may go now
-        key = idempotency_key(BENEFIT, period, decision.subject)
-        if key in documents:
-            letters.recorded.append(key)
         letters.to_write.append(
             (
-                key,
+                idempotency_key(BENEFIT, period, decision.subject),
                 RenewalLetter(
                     recipient_first_name=person.first_name,
                     recipient_last_name=person.last_name,
@@ -236,11 +247,12 @@ async def look_up_letter_recipients(
     letters.held = sum(1 for case in cases.values() if case)
     get_run_logger().info(
         "recipients: %d letters to write, %d held back for review (%d new cases),"
-        " %d written before",
+        " %d sent before (%d of them printed by a run stopped before marking them)",
         len(letters.to_write),
         letters.held,
         opened,
         letters.already_sent,
+        letters.printed_before,
     )
     return letters
 
@@ -254,19 +266,23 @@ def write_renewal_letters(
     year: int,
     out_dir: str,
 ) -> tuple[int, str | None]:
-    """Record each letter, write it, mark it written; join them for print.
+    """Print the letters in batches, each in exactly one print file.
 
-    Recorded before it is written, so that a run that dies while rendering leaves
-    the letter to the next run, under the same reference. Returns the number of
-    letters written and the print file.
+    `print_in_batches` records each batch with its print file's name, renders
+    it, writes the print file whole and then marks the batch written (see
+    `proactief.publishing`): a run stopped at any point leaves the next run to
+    either mark a batch written or print it, never both. A letter recorded by an
+    earlier run keeps its reference. Returns the number of letters written and
+    the folder of the print files (None when none was written), as the garbage
+    bags' `PublishReport.print_file`.
     """
     if not letters.to_write:
         return 0, None
     store = Store(store_url)
     period = str(year + 1)
     letters_dir = Path(out_dir) / "letters"
-    store.record_documents(
-        [
+    documents = [
+        (
             {
                 "idempotency_key": key,
                 "benefit": BENEFIT,
@@ -276,20 +292,28 @@ def write_renewal_letters(
                 "reference": letter.reference,
                 "path": str(letters_dir / f"{letter.reference}.pdf"),
                 "run_id": run_id,
-            }
-            for key, letter in letters.to_write
-            if key not in letters.recorded
-        ]
+            },
+            letter,
+        )
+        for key, letter in letters.to_write
+    ]
+    print_files = print_in_batches(
+        store,
+        documents,
+        render=lambda batch: render_renewal_letters(batch, letters_dir),
+        print_dir=letters_dir / "print",
+        prefix=f"run-{run_id[:12]}",
+        batch_size=Settings.from_env().render_batch,
+        taken=[
+            Path(d.print_file).name
+            for d in store.documents(BENEFIT, period).values()
+            if d.print_file
+        ],
     )
-    paths = render_renewal_letters(
-        [letter for _, letter in letters.to_write], letters_dir
+    get_run_logger().info(
+        "letters: %d written in %d print files", len(documents), len(print_files)
     )
-    store.mark_documents_written([key for key, _ in letters.to_write])
-    print_dir = letters_dir / "print"
-    print_dir.mkdir(parents=True, exist_ok=True)
-    print_file = merge_pdfs(paths, print_dir / f"run-{run_id[:12]}.pdf")
-    get_run_logger().info("letters: %d written", len(paths))
-    return len(paths), str(print_file)
+    return len(documents), str(print_files[0].parent)
 
 
 async def _person_or_error(

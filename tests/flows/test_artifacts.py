@@ -117,7 +117,7 @@ def test_the_report_counts_the_documents_and_names_the_print_file(faulty_run):
     assert _rows(markdown, "Documents recorded by this run") == [
         ["voucher_letter", "written", str(written)]
     ]
-    assert f"- letters to print: `{summary.print_file}`" in markdown
+    assert f"- print files: `{summary.print_file}`" in markdown
     assert f"- decisions: `{summary.decisions_file}`" in markdown
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+import pytest
+
 from flows.garbage_bags import garbage_bags_flow
 from proactief.magda.simulator import running_simulator
 from proactief.store import Consultation, Store
@@ -24,6 +26,14 @@ JANUARY = date(2027, 1, 4)
 TIMEOUT_S = 2.0
 REGISTRY_FAILED = frozenset({"registry_failed", "status_unknown"})
 LETTER_HELD = "registry_failed_before_sending"
+
+
+@pytest.fixture(scope="module")
+def database_backend() -> str:
+    """SQLite only: the run is long, and what it tests (retries, time-outs, nobody
+    lost) does not depend on the database; test_garbage_bags.py runs the same
+    flow on PostgreSQL."""
+    return "sqlite"
 
 
 def _run(city, registry, out, database):
@@ -48,8 +58,10 @@ def _grounds(reasons: str) -> set[str]:
     return set(reasons.split(",")) if reasons else set()
 
 
-def test_mixed_registry_faults_lose_nobody_and_refuse_nobody(city, tmp_path):
-    database = f"sqlite:///{tmp_path / 'store.db'}"
+def test_mixed_registry_faults_lose_nobody_and_refuse_nobody(
+    city, tmp_path, database_url
+):
+    database = database_url
     out = tmp_path / "out"
     expected = {e.subject: e for e in expected_decisions(city, YEAR, JANUARY).values()}
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import re
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from flows.lez_renewal import lez_renewal_flow
 from proactief.config import Settings
 from proactief.insz import pseudonym
 from proactief.lez import LezPart
+from proactief.publishing import document_reference
 from proactief.store import Decision, Document, LezRegistration, ReviewCase, Store
 from rules import lez
 from rules.outcomes import Outcome
@@ -26,6 +29,7 @@ from tasks.lez import DueRegistration, day_pass_decision, registration_verdict
 
 from .failing_proxy import failing_for
 from .oracle import read_decisions
+from .print_files import printed_references, set_back_to_recorded
 
 AS_OF = date(2027, 12, 6)  # a renewal of December: day-pass tariffs included
 HORIZON = date(2028, 2, 6)
@@ -47,13 +51,13 @@ def _load_cast():
 lez_cast = _load_cast()
 
 
-def _run(registry: str, work: Path, **kwargs):
+def _run(registry: str, work: Path, database: str, **kwargs):
     return asyncio.run(
         lez_renewal_flow(
             registry=registry,
             out=str(work / "out"),
             as_of=kwargs.pop("as_of", AS_OF),
-            database=f"sqlite:///{work / 'store.db'}",
+            database=database,
             **kwargs,
         )
     )
@@ -117,10 +121,10 @@ def cast(people) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def renewal(registry, cast, tmp_path_factory):
+def renewal(registry, cast, tmp_path_factory, new_database):
     """The store as the LEZ API left it, the renewal, and the same run again."""
     work = tmp_path_factory.mktemp("lez-renewal")
-    database = f"sqlite:///{work / 'store.db'}"
+    database = new_database()
     ids = {
         # due: they end on or before 6 February 2028
         "extended": _register(
@@ -148,7 +152,7 @@ def renewal(registry, cast, tmp_path_factory):
     )
     _grant_day_passes(database, "2028", {cast["relative_same_address"]: "granted"})
     with failing_for(registry, cast["second_card_and_vt"]) as proxy:
-        first = _run(proxy, work)
+        first = _run(proxy, work, database)
         after_first = {
             "registrations": _registrations(database),
             "file": (work / "out" / "decisions.csv").read_text(encoding="utf-8"),
@@ -157,7 +161,7 @@ def renewal(registry, cast, tmp_path_factory):
                 for model in (Decision, ReviewCase, Document)
             },
         }
-        again = _run(proxy, work)
+        again = _run(proxy, work, database)
     return {
         "work": work,
         "database": database,
@@ -350,11 +354,13 @@ def test_the_artifact_carries_counts_and_no_personal_data(cast, people, renewal)
     assert "BIM_BVT" not in text and "GENT_PARKING" not in text
 
 
-def test_before_november_the_day_pass_tariffs_are_not_yet_due(registry, cast, tmp_path):
-    database = f"sqlite:///{tmp_path / 'store.db'}"
+def test_before_november_the_day_pass_tariffs_are_not_yet_due(
+    registry, cast, tmp_path, database_url
+):
+    database = database_url
     _register(database, cast["card_and_vt"], "1ABC123", date(2027, 7, 31))
     _grant_day_passes(database, "2027", {cast["vt_only"]: "granted"})
-    summary = _run(registry, tmp_path, as_of=date(2027, 6, 7))
+    summary = _run(registry, tmp_path, database, as_of=date(2027, 6, 7))
     assert summary.day_pass_year is None
     assert (summary.registrations_due, summary.registrations_extended) == (1, 1)
     assert (summary.day_passes_granted, summary.day_passes_checked) == (0, 0)
@@ -363,18 +369,18 @@ def test_before_november_the_day_pass_tariffs_are_not_yet_due(registry, cast, tm
     assert row[:2] == ("active", date(2032, 6, 7))
 
 
-def test_nothing_due_makes_no_registry_request(registry, tmp_path):
-    summary = _run(registry, tmp_path, as_of=date(2027, 6, 7))
+def test_nothing_due_makes_no_registry_request(registry, tmp_path, database_url):
+    summary = _run(registry, tmp_path, database_url, as_of=date(2027, 6, 7))
     assert (summary.registrations_due, summary.registry_requests) == (0, 0)
     assert summary.letters_written == 0
 
 
 def test_the_command_line_renews_and_prints_counts_only(
-    registry, cast, people, tmp_path
+    registry, cast, people, tmp_path, database_url
 ):
     from proactief.cli import app
 
-    database = f"sqlite:///{tmp_path / 'store.db'}"
+    database = database_url
     _register(database, cast["card_and_vt"], "1ABC123", date(2028, 1, 31))
     _register(database, cast["card_only"], "2DEF456", date(2028, 1, 15))
     result = CliRunner().invoke(
@@ -427,6 +433,95 @@ def test_a_bad_registry_url_or_date_is_refused_before_the_run(tmp_path):
         ],
     )
     assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
+
+
+# -- a rerun after a run stopped while its letters were being printed ------------
+
+LETTER_REFERENCE = re.compile(r"L[ZD]-2028-(?:01-15-)?[0-9a-f]{12}")
+
+
+def _printed_references(letters_dir: Path) -> Counter:
+    return printed_references(letters_dir, LETTER_REFERENCE)
+
+
+def _ending_documents(database: str) -> list[Document]:
+    store = Store(database)
+    return [
+        *store.documents("lez-free-registration", "2028-01-15").values(),
+        *store.documents("lez-day-pass", "2028").values(),
+    ]
+
+
+@pytest.fixture
+def published_in_two_batches(registry, cast, tmp_path, database_url, monkeypatch):
+    """A renewal with two endings (a registration, a day-pass tariff) whose letters
+    went out in two print files, one letter each."""
+    monkeypatch.setenv("PROACTIEF_RENDER_BATCH", "1")
+    _register(database_url, cast["card_only"], "2DEF456", date(2028, 1, 15))
+    _grant_day_passes(database_url, "2027", {cast["neither"]: "granted"})
+    first = _run(registry, tmp_path, database_url)
+    letters_dir = tmp_path / "out" / "letters"
+    references = {
+        document_reference("LZ", "2028-01-15", pseudonym(cast["card_only"], KEY)),
+        document_reference("LD", "2028", pseudonym(cast["neither"], KEY)),
+    }
+    assert (first.letters_written, first.letters_already_sent) == (2, 0)
+    assert first.print_file == str(letters_dir / "print")
+    print_files = sorted((letters_dir / "print").glob("*.pdf"))
+    assert [p.name for p in print_files] == [
+        f"run-{first.run_id[:12]}-001.pdf",
+        f"run-{first.run_id[:12]}-002.pdf",
+    ]
+    assert _printed_references(letters_dir) == Counter(references)
+    return {
+        "database": database_url,
+        "work": tmp_path,
+        "letters_dir": letters_dir,
+        "print_files": print_files,
+        "references": references,
+    }
+
+
+def test_a_rerun_only_marks_written_the_letters_a_stopped_run_had_printed(
+    registry, published_in_two_batches
+):
+    run = published_in_two_batches
+    last = run["print_files"][-1]
+    stopped = set_back_to_recorded(run["database"], last)
+    assert len(stopped) == 1
+
+    again = _run(registry, run["work"], run["database"])
+
+    assert (again.letters_written, again.letters_already_sent) == (0, 2)
+    assert (again.letters_held, again.print_file) == (0, None)
+    assert sorted((run["letters_dir"] / "print").glob("*.pdf")) == run["print_files"]
+    assert _printed_references(run["letters_dir"]) == Counter(run["references"])
+    documents = _ending_documents(run["database"])
+    assert {d.status for d in documents} == {"written"}
+    assert {d.reference for d in documents if d.print_file == str(last)} == stopped
+
+
+def test_a_rerun_prints_once_the_letters_a_stopped_run_recorded_but_did_not_print(
+    registry, published_in_two_batches
+):
+    run = published_in_two_batches
+    last = run["print_files"][-1]
+    stopped = set_back_to_recorded(run["database"], last)
+    last.unlink()  # the run was stopped before this print file was written
+
+    again = _run(registry, run["work"], run["database"])
+
+    assert (again.letters_written, again.letters_already_sent) == (1, 1)
+    assert again.print_file == str(run["letters_dir"] / "print")
+    new_file = run["letters_dir"] / "print" / f"run-{again.run_id[:12]}-001.pdf"
+    assert sorted((run["letters_dir"] / "print").glob("*.pdf")) == sorted(
+        [run["print_files"][0], new_file]
+    )
+    # each letter went out exactly once; that of the stopped batch in the new file
+    assert _printed_references(run["letters_dir"]) == Counter(run["references"])
+    documents = _ending_documents(run["database"])
+    assert {d.status for d in documents} == {"written"}
+    assert {d.reference for d in documents if d.print_file == str(new_file)} == stopped
 
 
 # -- what a check means for a registration or a tariff ---------------------------

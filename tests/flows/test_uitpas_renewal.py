@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import re
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -18,11 +20,13 @@ from flows.uitpas_renewal import uitpas_renewal_flow
 from proactief.config import Settings
 from proactief.errors import CohortError
 from proactief.insz import pseudonym
+from proactief.publishing import document_reference
 from proactief.store import Decision, ReviewCase, Store
 from rules import uitpas
 
 from .failing_proxy import failing_for
 from .oracle import read_decisions
+from .print_files import printed_references, set_back_to_recorded
 
 AS_OF = date(2026, 12, 1)
 VERSION = uitpas.rule_version()
@@ -42,7 +46,7 @@ def _load_desk_oracle():
 oracle = _load_desk_oracle()
 
 
-def _run(city, registry, work: Path, **kwargs):
+def _run(city, registry, work: Path, database: str, **kwargs):
     return asyncio.run(
         uitpas_renewal_flow(
             city=str(city),
@@ -50,7 +54,7 @@ def _run(city, registry, work: Path, **kwargs):
             out=str(work / "out"),
             year=kwargs.pop("year", 2026),
             as_of=kwargs.pop("as_of", AS_OF),
-            database=f"sqlite:///{work / 'store.db'}",
+            database=database,
             **kwargs,
         )
     )
@@ -135,10 +139,10 @@ EXPECTED_2027 = {
 
 
 @pytest.fixture(scope="module")
-def renewal(city, registry, cast, people, tmp_path_factory):
+def renewal(city, registry, cast, people, tmp_path_factory, new_database):
     """The store as the desk left it in 2026, the renewal, and the same run again."""
     work = tmp_path_factory.mktemp("uitpas-renewal")
-    database = f"sqlite:///{work / 'store.db'}"
+    database = new_database()
     to_check = sorted(set(cast.values()) - {cast["extended_before"]})
     # the run's first look-up tests that the registry answers at all
     assert cast["registry_fails"] != to_check[0]
@@ -150,11 +154,11 @@ def renewal(city, registry, cast, people, tmp_path_factory):
     )
     _seed(database, "2027", {cast["extended_before"]: "granted"})
     with failing_for(registry, cast["registry_fails"]) as proxy:
-        first = _run(city, proxy, work)
+        first = _run(city, proxy, work, database)
         files = (work / "out" / "decisions.csv").read_text(encoding="utf-8")
         rows = Store(database).count(Decision)
         cases = Store(database).count(ReviewCase)
-        again = _run(city, proxy, work)
+        again = _run(city, proxy, work, database)
     return {
         "work": work,
         "database": database,
@@ -268,13 +272,17 @@ def test_the_artifact_carries_counts_and_no_personal_data(city, people, renewal)
     assert "BIM_BVT" not in text and "LIVING_WAGES" not in text
 
 
-def test_a_look_up_date_outside_the_renewal_window_is_refused(city, registry, tmp_path):
+def test_a_look_up_date_outside_the_renewal_window_is_refused(
+    city, registry, tmp_path, database_url
+):
     with pytest.raises(CohortError, match="from 2026-11-01 until 2026-12-31"):
-        _run(city, registry, tmp_path, as_of=date(2026, 6, 1))
+        _run(city, registry, tmp_path, database_url, as_of=date(2026, 6, 1))
 
 
-def test_nothing_to_renew_writes_an_empty_decisions_file(city, registry, tmp_path):
-    summary = _run(city, registry, tmp_path)
+def test_nothing_to_renew_writes_an_empty_decisions_file(
+    city, registry, tmp_path, database_url
+):
+    summary = _run(city, registry, tmp_path, database_url)
     assert (summary.granted, summary.checked, summary.registry_requests) == (0, 0, 0)
     lines = (tmp_path / "out" / "decisions.csv").read_text().splitlines()
     assert lines == [
@@ -283,11 +291,11 @@ def test_nothing_to_renew_writes_an_empty_decisions_file(city, registry, tmp_pat
 
 
 def test_the_command_line_renews_and_prints_counts_only(
-    city, registry, cast, people, tmp_path
+    city, registry, cast, people, tmp_path, database_url
 ):
     from proactief.cli import app
 
-    database = f"sqlite:///{tmp_path / 'store.db'}"
+    database = database_url
     _seed(database, "2026", {cast["own_vt"]: "granted", cast["no_longer"]: "granted"})
     result = CliRunner().invoke(
         app,
@@ -315,3 +323,85 @@ def test_the_command_line_renews_and_prints_counts_only(
     for person in people.values():
         assert person["insz"] not in result.output
         assert f" {person['last_name']} " not in f" {result.output} "
+
+
+# -- a rerun after a run stopped while its letters were being printed ------------
+
+LETTER_REFERENCE = re.compile(r"UP-2027-[0-9a-f]{12}")
+# four people whom the renewal extends, so four letters; two to a print file
+LETTER_ROLES = ("own_vt", "member_vt", "social_service", "registry_fails")
+
+
+def _printed_references(letters_dir: Path) -> Counter:
+    return printed_references(letters_dir, LETTER_REFERENCE)
+
+
+@pytest.fixture
+def published_in_two_batches(city, registry, cast, tmp_path, database_url, monkeypatch):
+    """A renewal of four grants whose letters went out in two print files."""
+    monkeypatch.setenv("PROACTIEF_RENDER_BATCH", "2")
+    _seed(database_url, "2026", {cast[role]: "granted" for role in LETTER_ROLES})
+    first = _run(city, registry, tmp_path, database_url)
+    letters_dir = tmp_path / "out" / "letters"
+    key = Settings.from_env().pseudonym_key
+    references = {
+        document_reference("UP", "2027", pseudonym(cast[role], key))
+        for role in LETTER_ROLES
+    }
+    assert (first.letters_written, first.letters_already_sent) == (4, 0)
+    assert first.print_file == str(letters_dir / "print")
+    print_files = sorted((letters_dir / "print").glob("*.pdf"))
+    assert [p.name for p in print_files] == [
+        f"run-{first.run_id[:12]}-001.pdf",
+        f"run-{first.run_id[:12]}-002.pdf",
+    ]
+    assert _printed_references(letters_dir) == Counter(references)
+    return {
+        "database": database_url,
+        "work": tmp_path,
+        "letters_dir": letters_dir,
+        "print_files": print_files,
+        "references": references,
+    }
+
+
+def test_a_rerun_only_marks_written_the_letters_a_stopped_run_had_printed(
+    city, registry, published_in_two_batches
+):
+    run = published_in_two_batches
+    last = run["print_files"][-1]
+    stopped = set_back_to_recorded(run["database"], last)
+    assert len(stopped) == 2
+
+    again = _run(city, registry, run["work"], run["database"])
+
+    assert (again.letters_written, again.letters_already_sent) == (0, 4)
+    assert (again.letters_held, again.print_file) == (0, None)
+    assert sorted((run["letters_dir"] / "print").glob("*.pdf")) == run["print_files"]
+    assert _printed_references(run["letters_dir"]) == Counter(run["references"])
+    documents = Store(run["database"]).documents("uitpas", "2027").values()
+    assert {d.status for d in documents} == {"written"}
+    assert {d.reference for d in documents if d.print_file == str(last)} == stopped
+
+
+def test_a_rerun_prints_once_the_letters_a_stopped_run_recorded_but_did_not_print(
+    city, registry, published_in_two_batches
+):
+    run = published_in_two_batches
+    last = run["print_files"][-1]
+    stopped = set_back_to_recorded(run["database"], last)
+    last.unlink()  # the run was stopped before this print file was written
+
+    again = _run(city, registry, run["work"], run["database"])
+
+    assert (again.letters_written, again.letters_already_sent) == (2, 2)
+    assert again.print_file == str(run["letters_dir"] / "print")
+    new_file = run["letters_dir"] / "print" / f"run-{again.run_id[:12]}-001.pdf"
+    assert sorted((run["letters_dir"] / "print").glob("*.pdf")) == sorted(
+        [run["print_files"][0], new_file]
+    )
+    # each letter went out exactly once; those of the stopped batch in the new file
+    assert _printed_references(run["letters_dir"]) == Counter(run["references"])
+    documents = Store(run["database"]).documents("uitpas", "2027").values()
+    assert {d.status for d in documents} == {"written"}
+    assert {d.reference for d in documents if d.print_file == str(new_file)} == stopped

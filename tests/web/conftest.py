@@ -87,10 +87,18 @@ def web_registry(web_city):
         yield url
 
 
+@pytest.fixture(scope="module")
+def database_backend() -> str:
+    """The web tests run on SQLite only (see tests/conftest.py): the store they
+    use is tested on both databases in tests/store and tests/flows, and the
+    pages add nothing that depends on the database."""
+    return "sqlite"
+
+
 @pytest.fixture
-def web(web_city, web_registry, tmp_path):
+def web(web_city, web_registry, database_url):
     """The web app on a fresh store, with one account of each role."""
     from .serving import serving
 
-    with serving(web_city, web_registry, f"sqlite:///{tmp_path / 'web.db'}") as running:
+    with serving(web_city, web_registry, database_url) as running:
         yield running

@@ -14,9 +14,9 @@ import psutil
 from .serving import free_port
 
 
-def test_a_terminated_web_app_stops_its_simulator_too(web_city, tmp_path):
+def test_a_terminated_web_app_stops_its_simulator_too(web_city, database_url):
     port = free_port()
-    env = dict(os.environ, PROACTIEF_DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}")
+    env = dict(os.environ, PROACTIEF_DATABASE_URL=database_url)
     process = subprocess.Popen(
         [
             sys.executable,

@@ -126,12 +126,13 @@ def test_a_number_with_wrong_check_digits_never_reaches_the_registry(web, web_ci
     assert all(e.subject_ref is None for e in events)
 
 
-def test_a_failing_registry_gives_check_by_hand_and_a_review_case(web_city, tmp_path):
+def test_a_failing_registry_gives_check_by_hand_and_a_review_case(
+    web_city, database_url
+):
     person = City(web_city, date.today()).granted_on_own_status()
-    database = f"sqlite:///{tmp_path / 'web.db'}"
     with (
         running_simulator(web_city, latency_ms=1, fail_rate=1.0) as failing,
-        serving(web_city, failing, database) as app,
+        serving(web_city, failing, database_url) as app,
         app.signed_in("balie") as client,
     ):
         response = _check(client, person["insz"])
@@ -146,15 +147,14 @@ def test_a_failing_registry_gives_check_by_hand_and_a_review_case(web_city, tmp_
 
 
 def test_an_officer_over_the_rate_is_slowed_down_and_reported(
-    web_city, web_registry, tmp_path
+    web_city, web_registry, database_url
 ):
     person = City(web_city, date.today()).not_granted()
-    database = f"sqlite:///{tmp_path / 'web.db'}"
     with (
         serving(
             web_city,
             web_registry,
-            database,
+            database_url,
             desk_rate_limit=3,
             desk_slowdown_seconds=1.0,
         ) as app,

@@ -122,13 +122,12 @@ def test_one_free_registration_per_parking_card(api, web, cast):
 
 
 def test_a_registry_time_out_gives_a_manual_check_never_a_refusal(
-    web_city, cast, tmp_path
+    web_city, cast, database_url
 ):
-    database = f"sqlite:///{tmp_path / 'api.db'}"
     with (
         running_simulator(web_city, timeout_rate=1.0, timeout_hold_s=5) as slow,
         serving(
-            web_city, slow, database, registry_timeout_s=0.5, registry_retries=1
+            web_city, slow, database_url, registry_timeout_s=0.5, registry_retries=1
         ) as app,
     ):
         key = ApiKeys(app.store).create("lez-permits")
@@ -270,9 +269,9 @@ def _registrations(web):
 
 
 def test_a_registered_vehicle_stays_granted_while_the_registry_is_down(
-    web_city, cast, tmp_path
+    web_city, cast, database_url
 ):
-    database = f"sqlite:///{tmp_path / 'api.db'}"
+    database = database_url
     holder = cast["card_and_vt"]["insz"]
     with (
         running_simulator(web_city, latency_ms=1) as healthy,
