@@ -3,8 +3,9 @@
 A run's report is one Markdown artifact with what an operator acts on:
 
 - outcomes and reasons, in counts;
-- the review cases this run opened or changed, by pseudonymous reference and reason
-  (the reviewer finds them under the same reference in the review queue);
+- the review cases this run opened or changed, by pseudonymous reference and the
+  reasons a human must look (the reviewer finds them under the same reference in
+  the review queue, with every reason);
 - the documents this run recorded, by kind and state, and its print files;
 - the registry consultations by service and result, with retries and durations;
 - the time each step took.
@@ -28,6 +29,12 @@ from proactief.store import Consultation, Document, ReviewCase, Store
 
 # A table longer than this is cut, with a line saying how many rows were left out.
 MAX_CASE_ROWS = 500
+# Reason codes with one of these words name a social status, a social-service
+# measure or an income band (`vt_member`, `budget_guidance`,
+# `household_income_below_limit_a`, ...). Reviewers see them in the review queue;
+# the report, read by operations staff, shows a case only with the reasons a
+# human must look for (the aggregate counts keep every code).
+PERSONAL_REASON_WORDS = frozenset({"vt", "income", "budget", "parking", "disability"})
 
 
 @dataclass
@@ -113,6 +120,17 @@ def run_consultations(store: Store, run_id: str) -> list[ConsultationRow]:
         ]
 
 
+def operational_reasons(reasons: str) -> str:
+    """A case's reasons without those that say something about the person's
+    statuses or income; "-" when none is left."""
+    kept = [
+        code
+        for code in reasons.split(",")
+        if code and not PERSONAL_REASON_WORDS & set(code.split("_"))
+    ]
+    return ",".join(kept) or "-"
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
@@ -149,7 +167,10 @@ def run_report_markdown(
         ]
         lines += _table(
             ("reference", "benefit", "reasons"),
-            [(c.subject_ref, c.benefit, c.reasons) for c in cases[:MAX_CASE_ROWS]],
+            [
+                (c.subject_ref, c.benefit, operational_reasons(c.reasons))
+                for c in cases[:MAX_CASE_ROWS]
+            ],
         )
         if len(cases) > MAX_CASE_ROWS:
             lines += ["", f"... and {len(cases) - MAX_CASE_ROWS} more."]
