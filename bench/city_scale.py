@@ -7,6 +7,8 @@ Builds (once, kept in var/) a synthetic city, and prints in one run on one machi
    of services: the rate the registry and the machine allow;
 2. the garbage-bag flow without letters: households decided per second, and the
    registry requests per second it reached, against the bare rate (target: 80 %);
+   beside it, Proactief's registry client on its own (the flow's look-ups with no
+   Prefect, store or rule around them), to show where a gap comes from;
 3. letters per second through Proactief's publishing path, against bare
    WeasyPrint (a fresh call per letter, `bare_render`) on the same letters with the
    same number of processes (target: 80 %);
@@ -65,8 +67,10 @@ from proactief.documents.letters import (
 from proactief.documents.rendering import write_atomically
 from proactief.documents.vouchers import make_voucher_code
 from proactief.facts import Address, Person
+from proactief.households import look_up_households
 from proactief.insz import pseudonym
 from proactief.magda import messages as m
+from proactief.magda.client import RegistryClient
 from proactief.magda.simulator import running_simulator
 from proactief.publishing import (
     SOURCES_GARBAGE_BAGS,
@@ -330,6 +334,41 @@ async def bare_lookups(url: str, bodies: Sequence[tuple[str, bytes]]) -> float:
         start = time.perf_counter()
         await asyncio.gather(*(one(path, body) for path, body in bodies))
         return len(bodies) / (time.perf_counter() - start)
+
+
+def client_lookups(city: Path, url: str, households: int) -> tuple[float, int]:
+    """Requests per second of Proactief's registry client on its own: the flow's
+    look-ups (`look_up_households`) of the city's first `households` households,
+    the same limit in flight, no Prefect, store or rule around them. Returns the
+    rate and the number of requests."""
+    on = garbage_bags.reference_date(YEAR)
+    entries = household_cohort(city)[: households + 100]
+    measures = social_service_measures(city, on)
+    requests = 0
+
+    def count(consultation: object) -> None:
+        nonlocal requests
+        requests += 1
+
+    async def look_up(part: Sequence) -> None:
+        async with RegistryClient(
+            url, max_in_flight=IN_FLIGHT, on_consultation=count
+        ) as client:
+            await look_up_households(
+                client,
+                part,
+                on=on,
+                as_of=AS_OF,
+                status_names=garbage_bags.status_names(on),
+                measures=measures,
+                may_qualify=lambda s, m: garbage_bags.may_qualify(s, m, on),
+            )
+
+    asyncio.run(look_up(entries[:100]))  # warm up
+    requests = 0
+    start = time.perf_counter()
+    asyncio.run(look_up(entries[100:]))
+    return requests / (time.perf_counter() - start), requests
 
 
 # -- 2. the flow ------------------------------------------------------------------
@@ -742,6 +781,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             figures.add(
                 "bare look-ups",
                 f"{bare:,.0f} requests/s (CPU: {cpu_use(sampler, cpu_before)})",
+            )
+            cpu_before = sampler.cpu_seconds()
+            alone, asked = client_lookups(args.city_dir, url, args.requests // 4)
+            figures.add(
+                "registry client alone",
+                f"{alone:,.0f} requests/s ({alone / bare:.0%} of bare; {asked:,}"
+                f" requests; CPU: {cpu_use(sampler, cpu_before)})",
             )
 
             print("[3/6] garbage-bag flow on the whole city, letters off", flush=True)

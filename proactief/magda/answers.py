@@ -32,6 +32,7 @@ from proactief.magda.messages import (
     SERVICES,
     SOAP_ENV,
     TAXABLE_INCOME_IPCAL_CODE,
+    Request,
     escape,
     message_time,
 )
@@ -70,6 +71,18 @@ class Addressee:
     purpose: str
     reference: str
     question_reference: str
+
+    @classmethod
+    def of(cls, request: Request) -> Addressee:
+        """The addressee of the answer to `request`."""
+        return cls(
+            service=request.service,
+            as_of=request.as_of,
+            consumer=request.consumer,
+            purpose=request.purpose,
+            reference=request.reference,
+            question_reference=request.question_reference,
+        )
 
 
 def _open(to: Addressee) -> str:

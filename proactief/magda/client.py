@@ -1,11 +1,14 @@
 """The registry client: MAGDA look-ups as async calls that return facts.
 
-`RegistryClient` speaks MAGDA's SOAP messages over one `httpx.AsyncClient`. By
-default that client runs on the `httpx_aiohttp.AiohttpTransport`: with httpx's own
-connection pool a request costs 3-5 ms of CPU at 64 connections in flight, with
-the aiohttp transport 0.5-0.7 ms (DESIGN.md, "Measured on this kind of machine").
-Any other `httpx.AsyncBaseTransport` can be passed, e.g. `httpx.MockTransport` in
-tests.
+`RegistryClient` speaks MAGDA's SOAP messages as `httpx.Request`s, handed straight
+to an `httpx.AsyncBaseTransport`: by default `RegistryTransport`, which carries
+them on one aiohttp session. A SOAP exchange needs none of what `httpx.AsyncClient`
+adds per request (cookies, redirects, auth, event hooks), and on two cores that
+layer cost more CPU than the exchange itself: with httpx's own connection pool a
+request costs 3-5 ms of CPU at 64 connections in flight, through
+`httpx.AsyncClient` on aiohttp about 0.5 ms, straight to the transport less than
+half of that (DESIGN.md, "Measured on this kind of machine"; `bench/city_scale.py`).
+Any other transport can be passed, e.g. `httpx.MockTransport` in tests.
 
     async with RegistryClient("http://127.0.0.1:8088") as registry:
         person = await registry.get_person(insz, as_of=date.today())
@@ -38,7 +41,6 @@ from types import TracebackType
 from typing import Self
 
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from proactief.config import Settings
 from proactief.errors import (
@@ -50,12 +52,15 @@ from proactief.errors import (
 from proactief.facts import DisabilityFile, Household, Income, Person, SocialStatuses
 from proactief.insz import pseudonym, validate
 from proactief.magda import messages as m
+from proactief.magda.transport import RegistryTransport
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_IN_FLIGHT = 64
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_RETRIES = 3
+# How many national numbers a client remembers as checked before it starts over.
+_CHECKED_KEEP = 4096
 # HTTP statuses worth another try: the gateway or a proxy in front of it is busy.
 _RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
@@ -83,33 +88,6 @@ class Consultation:
     result_code: str
     duration_ms: int
     attempt: int
-
-
-def create_http_client(
-    base_url: str,
-    *,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    max_connections: int = DEFAULT_MAX_IN_FLIGHT,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> httpx.AsyncClient:
-    """The one HTTP client of the registry layer, with explicit time-outs and limits.
-
-    `trust_env=False`: proxy variables of the environment must not redirect
-    registry traffic (which carries national numbers) through another host.
-    """
-    limits = httpx.Limits(
-        max_connections=max_connections,
-        max_keepalive_connections=max_connections,
-        keepalive_expiry=30.0,
-    )
-    return httpx.AsyncClient(
-        base_url=base_url,
-        transport=transport or AiohttpTransport(limits=limits, trust_env=False),
-        timeout=httpx.Timeout(timeout_s),
-        limits=limits,
-        trust_env=False,
-        headers={"Content-Type": m.SOAP_MEDIA_TYPE, "SOAPAction": '""'},
-    )
 
 
 class RegistryClient:
@@ -140,6 +118,7 @@ class RegistryClient:
         self.consumer = consumer or settings.consumer
         self.purpose = purpose or settings.purpose
         self._allow_test_numbers = settings.allow_test_numbers
+        self._checked: dict[str, str] = {}  # number as given -> valid number
         self._pseudonym_key = settings.pseudonym_key
         self._timeout_s = timeout_s
         self._retries = retries
@@ -149,11 +128,13 @@ class RegistryClient:
         self._slots = asyncio.Semaphore(max_in_flight)
         # Jitter only: a seed makes a test's back-off reproducible.
         self._random = random.Random(seed)
-        self._http = create_http_client(
-            base_url,
-            timeout_s=timeout_s,
-            max_connections=max_in_flight,
-            transport=transport,
+        self._transport = transport or RegistryTransport(max_connections=max_in_flight)
+        # One URL per service path, joined once: base "http://host/magda" and
+        # path "/GeefPersoon-02.02" give "http://host/magda/GeefPersoon-02.02".
+        self._base_url = base_url.rstrip("/")
+        self._urls: dict[str, httpx.URL] = {}
+        self._headers = httpx.Headers(
+            {"Content-Type": m.SOAP_MEDIA_TYPE, "SOAPAction": '""'}
         )
 
     async def __aenter__(self) -> Self:
@@ -168,7 +149,8 @@ class RegistryClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._checked.clear()
+        await self._transport.aclose()
 
     # -- look-ups ---------------------------------------------------------------
 
@@ -182,9 +164,7 @@ class RegistryClient:
         answer = await self._consult(
             m.GEEF_PERSOON,
             insz,
-            lambda reference: m.person_request(
-                insz, as_of=as_of, reference=reference, **self._sender()
-            ),
+            lambda sender: m.person_request(insz, as_of=as_of, **sender),
         )
         return m.parse_person(answer)
 
@@ -201,16 +181,14 @@ class RegistryClient:
             answer = await self._consult(
                 m.GEEF_GEZINSSAMENSTELLING,
                 insz,
-                lambda reference: m.household_request(
-                    insz, as_of=as_of, reference=reference, **self._sender()
-                ),
+                lambda sender: m.household_request(insz, as_of=as_of, **sender),
             )
             return m.parse_household(answer, subject=insz)
         answer = await self._consult(
             m.GEEF_HISTORIEK_GEZINSSAMENSTELLING,
             insz,
-            lambda reference: m.household_history_request(
-                insz, on=on, as_of=as_of, reference=reference, **self._sender()
+            lambda sender: m.household_history_request(
+                insz, on=on, as_of=as_of, **sender
             ),
         )
         return m.parse_household(answer, subject=insz, on=on)
@@ -237,13 +215,12 @@ class RegistryClient:
             answer = await self._consult(
                 m.GEEF_SOCIAAL_STATUUT,
                 insz,
-                lambda reference, chunk=chunk: m.social_status_request(
+                lambda sender, chunk=chunk: m.social_status_request(
                     insz,
                     chunk,
                     on=on,
                     as_of=as_of,
-                    reference=reference,
-                    **self._sender(),
+                    **sender,
                 ),
             )
             part = m.parse_social_statuses(answer, insz=insz, on=on)
@@ -264,9 +241,7 @@ class RegistryClient:
         answer = await self._consult(
             m.GEEF_AANSLAGBILJET,
             insz,
-            lambda reference: m.income_request(
-                insz, income_year, as_of=as_of, reference=reference, **self._sender()
-            ),
+            lambda sender: m.income_request(insz, income_year, as_of=as_of, **sender),
         )
         return m.parse_income(answer, insz=insz, income_year=income_year)
 
@@ -284,8 +259,8 @@ class RegistryClient:
         answer = await self._consult(
             m.GEEF_DOSSIER_HANDICAP,
             insz,
-            lambda reference: m.disability_file_request(
-                insz, on=on, as_of=as_of, reference=reference, **self._sender()
+            lambda sender: m.disability_file_request(
+                insz, on=on, as_of=as_of, **sender
             ),
         )
         return m.parse_disability_file(answer, insz=insz, on=on)
@@ -293,10 +268,25 @@ class RegistryClient:
     # -- the exchange -----------------------------------------------------------
 
     def _valid(self, insz: str) -> str:
-        return validate(insz, allow_test_numbers=self._allow_test_numbers)
+        # A household's members are asked for two or three times in a row: the
+        # numbers checked lately are not checked again (python-stdnum's check
+        # costs about as much as building the request).
+        known = self._checked.get(insz)
+        if known is None:
+            known = validate(insz, allow_test_numbers=self._allow_test_numbers)
+            if len(self._checked) >= _CHECKED_KEEP:
+                self._checked.clear()
+            self._checked[insz] = known
+        return known
 
-    def _sender(self) -> dict[str, str]:
-        return {"consumer": self.consumer, "purpose": self.purpose}
+    def _sender(self, timestamp: datetime) -> dict[str, str]:
+        """The sender's part of a request: who asks, why, and a fresh reference."""
+        return {
+            "consumer": self.consumer,
+            "purpose": self.purpose,
+            "reference": str(uuid.uuid4()),
+            "at": m.message_time(timestamp),
+        }
 
     def _record(
         self,
@@ -331,7 +321,7 @@ class RegistryClient:
             )
 
     async def _consult(
-        self, service: str, insz: str, build: Callable[[str], bytes]
+        self, service: str, insz: str, build: Callable[[dict[str, str]], bytes]
     ) -> m.Answer:
         """Send a request until it gets a definite answer, or retries run out."""
         path = m.SERVICES[service].path
@@ -339,8 +329,8 @@ class RegistryClient:
         attempts = self._retries + 1
         last_result = ""
         for attempt in range(1, attempts + 1):
-            body = build(str(uuid.uuid4()))
             timestamp = datetime.now(m.BRUSSELS)
+            body = build(self._sender(timestamp))
             started = time.perf_counter()
             try:
                 answer = await self._exchange(path, body)
@@ -393,7 +383,12 @@ class RegistryClient:
                 # A ceiling on the whole attempt, whatever the transport does with
                 # httpx's per-phase time-outs.
                 async with asyncio.timeout(self._timeout_s):
-                    response = await self._http.post(path, content=body)
+                    response = await self._transport.handle_async_request(
+                        httpx.Request(
+                            "POST", self._url(path), headers=self._headers, content=body
+                        )
+                    )
+                    await response.aread()
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise _Retry("timeout") from exc
         except httpx.TransportError as exc:
@@ -426,6 +421,12 @@ class RegistryClient:
             " URL and the service paths",
             code=f"http-{status}",
         )
+
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self._base_url + path)
+        return url
 
 
 class _Retry(Exception):

@@ -481,14 +481,7 @@ def create_app(city: City, config: SimulatorConfig) -> FastAPI:
                 )
         except RegistryRefused as exc:
             return answers.soap_fault("Client", str(exc)), 500, "soap-client"
-        to = answers.Addressee(
-            service=service,
-            as_of=request.as_of,
-            consumer=request.consumer,
-            purpose=request.purpose,
-            reference=request.reference,
-            question_reference=request.question_reference,
-        )
+        to = answers.Addressee.of(request)
         if fault == _FAIL:
             return (
                 answers.reply_error(to, m.SOURCE_UNAVAILABLE),

@@ -67,14 +67,7 @@ class ScriptedGateway:
         self.requests.append(request)
         self.paths.append(http_request.url.path)
         reply = self.script.pop(0) if len(self.script) > 1 else self.script[0]
-        to = answers.Addressee(
-            service=request.service,
-            as_of=request.as_of,
-            consumer=request.consumer,
-            purpose=request.purpose,
-            reference=request.reference,
-            question_reference=request.question_reference,
-        )
+        to = answers.Addressee.of(request)
         return reply(request, to)
 
 
@@ -282,14 +275,7 @@ async def test_requests_in_flight_stay_within_the_limit():
         await asyncio.sleep(0.01)
         in_flight -= 1
         request = messages.read_request(http_request.content)
-        to = answers.Addressee(
-            request.service,
-            request.as_of,
-            request.consumer,
-            request.purpose,
-            request.reference,
-            request.question_reference,
-        )
+        to = answers.Addressee.of(request)
         return person_ok(request, to)
 
     async with RegistryClient(
@@ -299,13 +285,3 @@ async def test_requests_in_flight_stay_within_the_limit():
             *(registry.get_person(MOTHER, as_of=TODAY) for _ in range(20))
         )
     assert peak == 4
-
-
-def test_default_transport_is_aiohttp():
-    from httpx_aiohttp import AiohttpTransport
-
-    from proactief.magda.client import create_http_client
-
-    http = create_http_client(NOWHERE)
-    assert isinstance(http._transport, AiohttpTransport)
-    assert http.timeout.read == 10.0
