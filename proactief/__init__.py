@@ -11,4 +11,8 @@ for _name, _value in (
 ):
     os.environ.setdefault(_name, _value)
 
+# A run without a Prefect server starts a temporary one, which Prefect waits 20 s
+# for: on a busy two-core machine that was seen to fail a run before it began.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
 __version__ = "0.1.0"

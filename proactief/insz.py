@@ -14,7 +14,6 @@ by the first nine digits.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 
@@ -107,5 +106,5 @@ def pseudonym(number: str, key: bytes) -> str:
 
     Keyed (HMAC-SHA256), so that nobody without the key can test a guessed number.
     """
-    digest = hmac.new(key, compact(number).encode(), hashlib.sha256).hexdigest()
+    digest = hmac.digest(key, compact(number).encode(), "sha256").hex()
     return f"P-{digest[:12]}"

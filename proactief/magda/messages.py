@@ -224,24 +224,42 @@ def _envelope(
     reference: str,
     at: str | None,
 ) -> bytes:
-    # Same shape as MAGDA's request templates: the service element in its own
-    # namespace, everything below it unqualified.
+    opening, sender, question_opening, closing = _frame(service, consumer, purpose)
+    reference = escape(reference)
     return (
+        f"{opening}{as_of.isoformat()}</Datum><Tijd>{at or message_time()}</Tijd>"
+        f"</Tijdstip>{sender}{reference}{question_opening}{reference}</Referte>"
+        f"{question}{closing}"
+    ).encode()
+
+
+@functools.lru_cache(maxsize=64)
+def _frame(service: Service, consumer: str, purpose: str) -> tuple[str, str, str, str]:
+    """The fixed parts of a request to `service` from this consumer and purpose,
+    written once: the client sends thousands a minute.
+
+    Same shape as MAGDA's request templates: the service element in its own
+    namespace, everything below it unqualified. `_envelope` puts the date and
+    time after the first part, the reference after the second and the third,
+    and the question after that.
+    """
+    opening = (
         f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Header/>'
         f'<soapenv:Body><web:{service.name} xmlns:web="{service.namespace}">'
         "<Verzoek><Context>"
         f"<Naam>{service.name}</Naam><Versie>{service.version}</Versie>"
-        "<Bericht><Type>VRAAG</Type>"
-        f"<Tijdstip><Datum>{as_of.isoformat()}</Datum>"
-        f"<Tijd>{at or message_time()}</Tijd></Tijdstip>"
-        f"<Afzender><Identificatie>{escape(consumer)}</Identificatie>"
-        f"<Referte>{escape(reference)}</Referte>"
-        f"<Hoedanigheid>{escape(purpose)}</Hoedanigheid></Afzender>"
-        "</Bericht></Context>"
-        f"<Vragen><Vraag><Referte>{escape(reference)}</Referte>{question}"
+        "<Bericht><Type>VRAAG</Type><Tijdstip><Datum>"
+    )
+    sender = f"<Afzender><Identificatie>{escape(consumer)}</Identificatie><Referte>"
+    question_opening = (
+        f"</Referte><Hoedanigheid>{escape(purpose)}</Hoedanigheid></Afzender>"
+        "</Bericht></Context><Vragen><Vraag><Referte>"
+    )
+    closing = (
         f"</Vraag></Vragen></Verzoek></web:{service.name}>"
         "</soapenv:Body></soapenv:Envelope>"
-    ).encode()
+    )
+    return opening, sender, question_opening, closing
 
 
 def person_request(

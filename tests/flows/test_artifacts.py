@@ -133,14 +133,24 @@ def test_the_report_counts_registry_requests_and_failures_as_the_store_does(
     store, summary = faulty_run["store"], faulty_run["summary"]
     markdown = _report(faulty_run)
     total = store.count(Consultation, run_id=summary.run_id)
-    failed = store.count(Consultation, run_id=summary.run_id, result_code="99996")
-    assert failed > 0 and total == summary.registry_requests
+    faults = store.count(Consultation, run_id=summary.run_id, result_code="99996")
+    # on a loaded machine a request may also time out or lose its connection:
+    # the report counts every request the registry did not answer
+    failed = total - sum(
+        store.count(Consultation, run_id=summary.run_id, result_code=code)
+        for code in ANSWERED_RESULT_CODES
+    )
+    assert faults > 0 and total == summary.registry_requests
     assert f"{total} requests, {failed} of them not answered." in markdown
     rows = _rows(markdown, "Registry consultations")
     by_result = {(service, code): int(n) for service, code, n, *_ in rows}
     assert sum(by_result.values()) == total
-    assert sum(n for (_, code), n in by_result.items() if code == "99996") == failed
-    assert {code for _, code in by_result} <= ANSWERED_RESULT_CODES | {"99996"}
+    assert sum(n for (_, code), n in by_result.items() if code == "99996") == faults
+    assert {code for _, code in by_result} <= ANSWERED_RESULT_CODES | {
+        "99996",
+        "timeout",
+        "connection-error",
+    }
     services = {service for service, _ in by_result}
     assert {"GeefPersoon", "GeefSociaalStatuut"} <= {s.split("-")[0] for s in services}
     retries = sum(int(row[3]) for row in rows)
