@@ -16,7 +16,8 @@ import json
 import os
 import socket
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -136,6 +137,17 @@ def decide_households(
             decision = garbage_bags.decide(household.situation, year)
         decided.append((household, decision))
     return decided
+
+
+@asynccontextmanager
+async def _collector_held_back() -> AsyncIterator[None]:
+    """Freezes what exists now out of the cyclic collector's reach (a later
+    `gc.freeze()` adds to it) and always unfreezes on the way out."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _evidence(on: date, as_of: date) -> str:
@@ -287,9 +299,8 @@ async def garbage_bags_flow(
         # What the run holds for good (the cohort, then each chunk's answers) is
         # put out of the cyclic collector's reach as it comes: at city scale,
         # scanning it again at every full collection cost a third of the CPU of
-        # the look-ups. Unfrozen when the look-ups end.
-        gc.freeze()
-        async with RecordingRegistry(
+        # the look-ups. Unfrozen when the registry closes, however the run ends.
+        async with _collector_held_back(), RecordingRegistry(
             registry,
             run_id,
             max_in_flight,
@@ -315,13 +326,10 @@ async def garbage_bags_flow(
                     return looked
 
             looked: list[LookedUpHousehold] = []
-            try:
-                for part in await asyncio.gather(
-                    *(run_chunk(n, c) for n, c in enumerate(chunks, start=1))
-                ):
-                    looked.extend(part)
-            finally:
-                gc.unfreeze()
+            for part in await asyncio.gather(
+                *(run_chunk(n, c) for n, c in enumerate(chunks, start=1))
+            ):
+                looked.extend(part)
             summary.looked_up = len(looked)
             clock.lap("registry look-ups")
 

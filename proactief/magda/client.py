@@ -384,8 +384,8 @@ class RegistryClient:
         """One request: an answer, `_Retry`, or a `RegistryError` that is final."""
         try:
             async with self._slots:
-                # A ceiling on the whole attempt, whatever the transport does with
-                # httpx's per-phase time-outs.
+                # A ceiling on the whole attempt, whatever time-outs the
+                # transport keeps itself.
                 async with asyncio.timeout(self._timeout_s):
                     status, content = await self._post(path, body)
         except (TimeoutError, httpx.TimeoutException) as exc:

@@ -390,3 +390,20 @@ def test_a_register_saved_as_latin1_is_refused_naming_the_line_not_the_people(
     from proactief.store import Run
 
     assert runs.count(Run, status="failed") == 1  # not left 'running'
+
+
+def test_a_run_stopped_by_an_unreachable_registry_leaves_the_collector_unfrozen(
+    city, tmp_path, database_url
+):
+    import gc
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(CohortError, match="does not answer"):
+        _run(city, closed, tmp_path / "out", database_url, JANUARY)
+    # the look-ups freeze what the run holds; a run that stops must not leave the
+    # rest of the process with objects the collector never scans again
+    assert gc.get_freeze_count() == 0
