@@ -898,7 +898,19 @@ def report_memory(
             for w in (first, middle, last)
         ),
     )
-    base = next(w for w in windows if w.end >= letters // 6)
+    # Growth counts from the end of the second print batch at the earliest: the
+    # first print file the publisher joins loads the PDF joiner once, which a
+    # short run would otherwise report as growth.
+    batch = Settings.from_env().render_batch
+    steady = max(letters // 6, 2 * batch)
+    base = next((w for w in windows if w.end >= steady and w is not last), None)
+    if base is None:
+        figures.add(
+            "memory growth",
+            f"not measured: {letters:,} letters make fewer than three print batches"
+            f" of {batch:,}",
+        )
+        return
     main_growth = last.main - base.main
     worker_growth = last.render_max - base.render_max
     figures.add(

@@ -17,12 +17,19 @@ from proactief.cohort import household_cohort
 
 ROOT = Path(__file__).resolve().parents[2]
 LETTERS = 40
+BATCH = 10
 NUMBER = r"[\d,.]+"
 
 
 def test_city_scale_quick_prints_every_figure(tmp_path):
     city, work = tmp_path / "city", tmp_path / "work"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    # Print batches of 10, so that the 40 letters make four print files and the
+    # memory growth is measured past the first two.
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PROACTIEF_RENDER_BATCH": str(BATCH),
+    }
     env.pop("PROACTIEF_DATABASE_URL", None)
     finished = subprocess.run(
         [
@@ -79,7 +86,7 @@ def test_city_scale_quick_prints_every_figure(tmp_path):
         "memory while publishing \\(publisher / largest worker\\)": (
             rf"letter 1: {NUMBER} / {NUMBER} MB; .*; letter {LETTERS}: "
         ),
-        f"memory growth, letter \\d+ to {LETTERS}": (
+        f"memory growth, letter {2 * BATCH} to {LETTERS}": (
             r"publisher [+-][\d,]+ MB, largest worker [+-][\d,]+ MB +(PASS|FAIL)$"
         ),
         "memory after the last letter \\(print file, store\\)": (
@@ -92,3 +99,10 @@ def test_city_scale_quick_prints_every_figure(tmp_path):
     assert not re.search(r"(?<!\d)\d{11}(?!\d)", out + finished.stderr)
     # The letters and the store were kept in --work, each letter written once.
     assert len(list((work / "publish" / "letters").glob("GB-2027-*.pdf"))) == LETTERS
+    prints = sorted((work / "publish" / "letters" / "print").glob("run-*.pdf"))
+    assert [p.name[-8:] for p in prints] == [
+        "-001.pdf",
+        "-002.pdf",
+        "-003.pdf",
+        "-004.pdf",
+    ]
