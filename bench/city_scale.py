@@ -637,18 +637,19 @@ def time_publishing(
     sampler.count_letters = count_pdfs(out_dir / "letters")
     sampler.sample()
     start = time.perf_counter()
-    report = publish_voucher_letters(
-        store,
-        run_id=run_id,
-        benefit=garbage_bags.BENEFIT,
-        period=str(YEAR),
-        year=YEAR,
-        letters=letters,
-        out_dir=out_dir,
-        letter_date=AS_OF,
-        voucher_key=Settings.from_env().voucher_key,
-        processes=processes,
-    )
+    with store.running(run_id, dict):
+        report = publish_voucher_letters(
+            store,
+            run_id=run_id,
+            benefit=garbage_bags.BENEFIT,
+            period=str(YEAR),
+            year=YEAR,
+            letters=letters,
+            out_dir=out_dir,
+            letter_date=AS_OF,
+            voucher_key=Settings.from_env().voucher_key,
+            processes=processes,
+        )
     seconds = time.perf_counter() - start
     sampler.sample()
     sampler.count_letters = None

@@ -278,7 +278,7 @@ async def garbage_bags_flow(
     run_id = store.start_run(BENEFIT, period, as_of, flow_run_id=flow_run.id)
     summary = RunSummary(run_id=run_id, year=year, as_of=as_of)
     clock = StepClock()
-    with store.run_failure_recorded(run_id, summary.counts):
+    with store.running(run_id, summary.counts):
         logger.info(
             "garbage bags %s: reference date %s, look-up date %s", year, on, as_of
         )
@@ -300,13 +300,16 @@ async def garbage_bags_flow(
         # put out of the cyclic collector's reach as it comes: at city scale,
         # scanning it again at every full collection cost a third of the CPU of
         # the look-ups. Unfrozen when the registry closes, however the run ends.
-        async with _collector_held_back(), RecordingRegistry(
-            registry,
-            run_id,
-            max_in_flight,
-            registry_timeout_s,
-            store_url=store_url,
-        ) as gateway:
+        async with (
+            _collector_held_back(),
+            RecordingRegistry(
+                registry,
+                run_id,
+                max_in_flight,
+                registry_timeout_s,
+                store_url=store_url,
+            ) as gateway,
+        ):
             await gateway.probe(cohort[0].subject, as_of)
             chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
             gate = asyncio.Semaphore(parallel_chunks)

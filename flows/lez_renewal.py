@@ -209,7 +209,7 @@ async def lez_renewal_flow(
         day_pass_year=year if with_day_passes else None,
     )
     clock = StepClock()
-    with store.run_failure_recorded(run_id, summary.counts):
+    with store.running(run_id, summary.counts):
         logger.info(
             "lez renewal: look-up date %s, what ends by %s; day-pass tariffs of %d %s",
             as_of,

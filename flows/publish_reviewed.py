@@ -108,7 +108,10 @@ async def publish_reviewed_flow(
     chosen = check_benefits(benefits)
     as_of = resolve_look_up_date(as_of)
     store = Store(store_url)
-    run_id = store.start_run(FLOW, as_of.isoformat(), as_of, flow_run_id=flow_run.id)
+    # the benefits' own runs send documents of the same cases: not at the same time
+    run_id = store.start_run(
+        FLOW, as_of.isoformat(), as_of, flow_run_id=flow_run.id, also_locks=chosen
+    )
     summary = ReviewedRunSummary(
         run_id=run_id,
         as_of=as_of,
@@ -117,7 +120,7 @@ async def publish_reviewed_flow(
         invoices_dir=str(Path(out) / "invoices"),
     )
     clock = StepClock()
-    with store.run_failure_recorded(run_id, summary.counts):
+    with store.running(run_id, summary.counts):
         logger.info("publish reviewed %s: look-up date %s", ", ".join(chosen), as_of)
         work = find_reviewed_documents(store_url, chosen)
         clock.lap("reviewed cases")

@@ -144,7 +144,7 @@ async def school_tariffs_flow(
     run_id = store.start_run(BENEFIT, period, as_of, flow_run_id=flow_run.id)
     summary = TariffRunSummary(run_id, school_year, check, as_of)
     clock = StepClock()
-    with store.run_failure_recorded(run_id, summary.counts):
+    with store.running(run_id, summary.counts):
         logger.info(
             "school tariffs %s check %d: reference date %s, look-up date %s",
             school_year,

@@ -185,7 +185,7 @@ async def uitpas_renewal_flow(
     run_id = store.start_run(BENEFIT, period, as_of, flow_run_id=flow_run.id)
     summary = RenewalSummary(run_id=run_id, year=year, as_of=as_of)
     clock = StepClock()
-    with store.run_failure_recorded(run_id, summary.counts):
+    with store.running(run_id, summary.counts):
         logger.info(
             "uitpas renewal of %d into %d: look-up date %s", year, year + 1, as_of
         )

@@ -13,7 +13,8 @@ ProactiefError
 │                            cannot be read at all
 ├── ReviewCaseStateError     a review decision or reopening the case's state forbids
 ├── AccountError             an account that cannot be created or changed as asked
-└── StoreSchemaError         a store database this version cannot bring up to date
+├── StoreSchemaError         a store database this version cannot bring up to date
+└── RunInProgress            a run refused because another run of its benefit goes on
 
 Messages never carry a national number, a name or an amount: they may end up in a
 log line, a Prefect state message or an artifact. Where a subject must be named, use
@@ -101,3 +102,8 @@ class AccountError(ProactiefError):
 class StoreSchemaError(ProactiefError):
     """A store database this version cannot bring to its newest schema (a revision
     it does not know, or tables from before migrations with parts missing)."""
+
+
+class RunInProgress(ProactiefError):
+    """A run refused because another run of the same benefit still holds its lock
+    (see `proactief.run_locks`)."""

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Field, Session, SQLModel, UniqueConstraint, create_engine, select
 
 from proactief.errors import ReviewCaseStateError
+from proactief.run_locks import RunLock, take_run_lock
 
 
 def _now() -> datetime:
@@ -324,47 +325,79 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
+        self._run_locks: dict[str, list[RunLock]] = {}
 
     # runs
     def start_run(
-        self, benefit: str, period: str, as_of: date, flow_run_id: str | None = None
+        self,
+        benefit: str,
+        period: str,
+        as_of: date,
+        flow_run_id: str | None = None,
+        *,
+        also_locks: Sequence[str] = (),
     ) -> str:
         """Record a new run of a benefit and period; returns its id.
 
-        A run of the same benefit and period still marked 'running' was stopped
-        without a word (killed, or its machine went down): one run at a time per
-        benefit and period is the rule, so it is marked 'interrupted' here
-        rather than left 'running' for ever.
+        The run holds its benefit's lock (and those of `also_locks`: the benefits
+        whose documents it sends) until its `running` block ends, or its process
+        does; while another run holds one of them, `RunInProgress` is raised and
+        nothing is recorded (`proactief.run_locks`).
+
+        With the locks taken, a run of the same benefit and period still marked
+        'running' was stopped without a word (killed, or its machine went down):
+        it is marked 'interrupted' here rather than left 'running' for ever.
         """
-        run = Run(benefit=benefit, period=period, as_of=as_of, flow_run_id=flow_run_id)
-        with Session(self.engine) as session:
-            session.execute(
-                update(Run)
-                .where(
-                    Run.benefit == benefit,
-                    Run.period == period,
-                    Run.status == "running",
-                )
-                .values(status="interrupted", finished_at=_now())
+        locks: list[RunLock] = []
+        try:
+            for name in sorted({benefit, *also_locks}):
+                locks.append(take_run_lock(self.engine, name))
+            run = Run(
+                benefit=benefit, period=period, as_of=as_of, flow_run_id=flow_run_id
             )
-            session.add(run)
-            session.commit()
-            return run.id
+            with Session(self.engine) as session:
+                session.execute(
+                    update(Run)
+                    .where(
+                        Run.benefit == benefit,
+                        Run.period == period,
+                        Run.status == "running",
+                    )
+                    .values(status="interrupted", finished_at=_now())
+                )
+                session.add(run)
+                session.commit()
+                run_id = run.id
+        except BaseException:
+            for lock in locks:
+                lock.release()
+            raise
+        self._run_locks[run_id] = locks
+        return run_id
 
     @contextmanager
-    def run_failure_recorded(
+    def running(
         self, run_id: str, counts: Callable[[], dict[str, int]]
     ) -> Iterator[None]:
-        """Mark the run failed, with its counts so far, when the block raises.
+        """The body of a run: marks the run failed, with its counts so far, when
+        the block raises, and lets go of the run's locks however it ends.
 
         Without it a run that stopped on bad input or was interrupted would stay
-        'running' in the store for ever.
+        'running' in the store for ever, and hold its benefit's lock.
         """
         try:
             yield
         except BaseException:
             self.finish_run(run_id, "failed", counts())
             raise
+        finally:
+            self.release_run_locks(run_id)
+
+    def release_run_locks(self, run_id: str) -> None:
+        """Let go of the locks `start_run` took for `run_id` (if this store took
+        them); a second call does nothing."""
+        for lock in self._run_locks.pop(run_id, []):
+            lock.release()
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, int]) -> None:
         with Session(self.engine) as session:

@@ -407,3 +407,22 @@ def test_a_run_stopped_by_an_unreachable_registry_leaves_the_collector_unfrozen(
     # the look-ups freeze what the run holds; a run that stops must not leave the
     # rest of the process with objects the collector never scans again
     assert gc.get_freeze_count() == 0
+
+
+def test_a_run_is_refused_while_another_run_of_the_benefit_goes_on(
+    city, registry, tmp_path, database_url
+):
+    from proactief.errors import RunInProgress
+    from proactief.store import Decision, Run
+
+    holder = Store(database_url)
+    going = holder.start_run("garbage-bags", str(YEAR), JANUARY)
+    out = tmp_path / "out"
+    with pytest.raises(RunInProgress, match="another run of garbage-bags"):
+        _run(city, registry, out, database_url, JANUARY)
+    # nothing decided, nothing written, and the run that goes on is not marked
+    # as stopped by the one refused
+    assert holder.count(Decision) == 0
+    assert not out.exists()
+    assert holder.count(Run) == 1 and holder.count(Run, status="running") == 1
+    holder.release_run_locks(going)

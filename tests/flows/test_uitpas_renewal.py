@@ -81,6 +81,7 @@ def _seed(database: str, period: str, decisions: dict[str, str]) -> None:
         ]
     )
     store.finish_run(run_id, "completed", {})
+    store.release_run_locks(run_id)
 
 
 @pytest.fixture(scope="module")
