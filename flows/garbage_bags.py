@@ -47,6 +47,7 @@ from tasks.registry import (
     look_up_household_chunk,
     look_up_recipients,
 )
+from tasks.stopped_runs import mark_stopped_flow_runs_crashed
 
 BENEFIT = garbage_bags.BENEFIT
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -279,6 +280,7 @@ async def garbage_bags_flow(
     summary = RunSummary(run_id=run_id, year=year, as_of=as_of)
     clock = StepClock()
     with store.running(run_id, summary.counts):
+        await mark_stopped_flow_runs_crashed(store.interrupted_flow_runs(run_id))
         logger.info(
             "garbage bags %s: reference date %s, look-up date %s", year, on, as_of
         )

@@ -58,6 +58,7 @@ from tasks.lez import (
     write_ending_letters,
 )
 from tasks.registry import RecordingRegistry
+from tasks.stopped_runs import mark_stopped_flow_runs_crashed
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 RUN_BENEFIT = "lez"
@@ -210,6 +211,7 @@ async def lez_renewal_flow(
     )
     clock = StepClock()
     with store.running(run_id, summary.counts):
+        await mark_stopped_flow_runs_crashed(store.interrupted_flow_runs(run_id))
         logger.info(
             "lez renewal: look-up date %s, what ends by %s; day-pass tariffs of %d %s",
             as_of,

@@ -35,6 +35,7 @@ from tasks.reviewed import (
     publish_reviewed_invoices,
     publish_reviewed_letters,
 )
+from tasks.stopped_runs import mark_stopped_flow_runs_crashed
 
 FLOW = "publish-reviewed"
 
@@ -121,6 +122,7 @@ async def publish_reviewed_flow(
     )
     clock = StepClock()
     with store.running(run_id, summary.counts):
+        await mark_stopped_flow_runs_crashed(store.interrupted_flow_runs(run_id))
         logger.info("publish reviewed %s: look-up date %s", ", ".join(chosen), as_of)
         work = find_reviewed_documents(store_url, chosen)
         clock.lap("reviewed cases")

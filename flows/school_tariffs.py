@@ -41,6 +41,7 @@ from tasks.pupils import (
     record_rejected_rows,
 )
 from tasks.registry import RecordingRegistry
+from tasks.stopped_runs import mark_stopped_flow_runs_crashed
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -145,6 +146,7 @@ async def school_tariffs_flow(
     summary = TariffRunSummary(run_id, school_year, check, as_of)
     clock = StepClock()
     with store.running(run_id, summary.counts):
+        await mark_stopped_flow_runs_crashed(store.interrupted_flow_runs(run_id))
         logger.info(
             "school tariffs %s check %d: reference date %s, look-up date %s",
             school_year,

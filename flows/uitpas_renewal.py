@@ -38,6 +38,7 @@ from proactief.uitpas import DeskAnswer
 from rules import uitpas
 from tasks.decisions import publish_summary, record_decisions, write_decisions_file
 from tasks.registry import RecordingRegistry
+from tasks.stopped_runs import mark_stopped_flow_runs_crashed
 from tasks.uitpas import (
     BENEFIT,
     NOT_QUALIFYING,
@@ -186,6 +187,7 @@ async def uitpas_renewal_flow(
     summary = RenewalSummary(run_id=run_id, year=year, as_of=as_of)
     clock = StepClock()
     with store.running(run_id, summary.counts):
+        await mark_stopped_flow_runs_crashed(store.interrupted_flow_runs(run_id))
         logger.info(
             "uitpas renewal of %d into %d: look-up date %s", year, year + 1, as_of
         )

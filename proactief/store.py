@@ -326,6 +326,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._run_locks: dict[str, list[RunLock]] = {}
+        self._interrupted: dict[str, list[str]] = {}
 
     # runs
     def start_run(
@@ -355,14 +356,16 @@ class Store:
             run = Run(
                 benefit=benefit, period=period, as_of=as_of, flow_run_id=flow_run_id
             )
+            stopped = (
+                Run.benefit == benefit,
+                Run.period == period,
+                Run.status == "running",
+            )
             with Session(self.engine) as session:
+                flow_runs = session.exec(select(Run.flow_run_id).where(*stopped)).all()
                 session.execute(
                     update(Run)
-                    .where(
-                        Run.benefit == benefit,
-                        Run.period == period,
-                        Run.status == "running",
-                    )
+                    .where(*stopped)
                     .values(status="interrupted", finished_at=_now())
                 )
                 session.add(run)
@@ -373,7 +376,16 @@ class Store:
                 lock.release()
             raise
         self._run_locks[run_id] = locks
+        self._interrupted[run_id] = [
+            f for f in flow_runs if f is not None and f != flow_run_id
+        ]
         return run_id
+
+    def interrupted_flow_runs(self, run_id: str) -> list[str]:
+        """The Prefect flow runs of the runs `start_run` marked 'interrupted' when it
+        started `run_id` (not the run's own: a flow run retried from the UI keeps
+        its id)."""
+        return list(self._interrupted.get(run_id, []))
 
     @contextmanager
     def running(

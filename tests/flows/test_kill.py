@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from pypdf import PdfReader
@@ -451,10 +452,18 @@ def test_a_killed_run_started_again_sends_every_letter_exactly_once(
     )
 
 
-def test_the_rerun_marks_the_killed_run_interrupted(scenario):
+def test_the_rerun_marks_the_killed_run_interrupted_and_crashed_in_prefect(scenario):
     """A run killed by SIGKILL cannot mark itself; the next run of the same
-    benefit and period does, instead of leaving it 'running' for ever."""
-    ((status,),) = scenario.watch.rows(
-        "SELECT status FROM run WHERE id = ?", scenario.killed_run_id
+    benefit and period does, in the store and in the Prefect UI, instead of
+    leaving it 'running' for ever."""
+    from prefect import get_client
+    from prefect.client.schemas.objects import StateType
+
+    ((status, flow_run_id),) = scenario.watch.rows(
+        "SELECT status, flow_run_id FROM run WHERE id = ?", scenario.killed_run_id
     )
     assert status == "interrupted"
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(flow_run_id)).state
+    assert state.type == StateType.CRASHED
+    assert "marked crashed by the next run" in state.message

@@ -126,3 +126,20 @@ def test_a_killed_run_lets_go_of_its_lock_at_once(database_url):
         ("garbage-bags", "2027", "interrupted"),
         ("garbage-bags", "2027", "running"),
     ]
+
+
+def test_a_run_names_the_flow_runs_it_found_stopped_but_never_its_own(database_url):
+    store = Store(database_url)
+    first = store.start_run("garbage-bags", "2027", JANUARY, "flow-run-a")
+    store.release_run_locks(first)  # as a killed process would
+    # the same flow run retried from the UI: the stopped row is its own
+    retried = store.start_run("garbage-bags", "2027", JANUARY, "flow-run-a")
+    assert store.interrupted_flow_runs(retried) == []
+    store.release_run_locks(retried)
+    other = store.start_run("garbage-bags", "2027", JANUARY, "flow-run-b")
+    assert store.interrupted_flow_runs(other) == ["flow-run-a"]
+    store.release_run_locks(other)
+    # another period's stopped run is not this one's to mark
+    later = store.start_run("garbage-bags", "2028", JANUARY, "flow-run-c")
+    assert store.interrupted_flow_runs(later) == []
+    store.release_run_locks(later)
