@@ -39,7 +39,6 @@ from prefect.utilities.annotations import quote
 
 import proactief  # noqa: F401  (no-telemetry environment first)
 from proactief.config import Settings
-from proactief.errors import CohortError
 from proactief.run_report import StepClock
 from proactief.store import Store
 from rules import lez
@@ -62,9 +61,6 @@ from tasks.stopped_runs import mark_stopped_flow_runs_crashed
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 RUN_BENEFIT = "lez"
-# Subjects tried before a registry that does not answer stops the run: one
-# person whose source is down must not pass for a gateway that is.
-PROBES = 3
 
 
 @dataclass
@@ -148,19 +144,6 @@ def day_passes_due(as_of: date) -> bool:
     return lez.social_tariff_end(as_of.year) <= lez.renewal_horizon(as_of)
 
 
-async def _probe(gateway: RecordingRegistry, subjects: Sequence[str], as_of) -> None:
-    """Stop the run when the registry answers none of the first few subjects."""
-    failure: CohortError | None = None
-    for subject in list(dict.fromkeys(subjects))[:PROBES]:
-        try:
-            await gateway.probe(subject, as_of)
-            return
-        except CohortError as exc:
-            failure = exc
-    if failure is not None:
-        raise failure
-
-
 async def _in_chunks(
     items: Sequence, check: Callable, *, chunk_size: int, parallel: int, **kwargs
 ) -> list:
@@ -236,7 +219,7 @@ async def lez_renewal_flow(
             store_url=store_url,
         ) as gateway:
             if subjects:
-                await _probe(gateway, subjects, as_of)
+                await gateway.probe(subjects, as_of)
                 options = {
                     "chunk_size": chunk_size,
                     "parallel": parallel_chunks,

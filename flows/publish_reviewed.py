@@ -137,7 +137,7 @@ async def publish_reviewed_flow(
                 registry_timeout_s,
                 store_url=store_url,
             ) as gateway:
-                await gateway.probe(subjects[0], as_of)
+                await gateway.probe(subjects, as_of)
                 chunks = [
                     subjects[i : i + chunk_size]
                     for i in range(0, len(subjects), chunk_size)

@@ -190,7 +190,7 @@ async def school_tariffs_flow(
             registry_timeout_s,
             store_url=store_url,
         ) as gateway:
-            await gateway.probe(cohort[0], as_of)
+            await gateway.probe(cohort, as_of)
 
             async def run_chunk(number: int, chunk: list[str]):
                 async with gate:

@@ -211,7 +211,7 @@ async def uitpas_renewal_flow(
                 store_url=store_url,
             ) as gateway:
                 if todo:
-                    await gateway.probe(todo[0], as_of)
+                    await gateway.probe(todo, as_of)
                     checked = await _check_in_chunks(
                         todo,
                         gateway=gateway,

@@ -47,6 +47,7 @@ class RecordingRegistry:
     """
 
     FLUSH_EVERY = 100
+    PROBES = 3
 
     def __init__(
         self,
@@ -95,18 +96,39 @@ class RecordingRegistry:
         if self._store is not None and len(self._rows) >= self.FLUSH_EVERY:
             self._store.record_consultations(self.drain())
 
-    async def probe(self, subject: str, as_of: date) -> None:
-        """One look-up before a run sends thousands: a registry that cannot be
+    async def probe(self, subjects: Sequence[str], as_of: date) -> None:
+        """A few look-ups before a run sends thousands: a registry that cannot be
         reached or refuses us stops the run with a message that says so, instead
-        of turning every subject into a review case."""
+        of turning every subject into a review case.
+
+        It asks about the first `PROBES` subjects at once, and is satisfied by
+        one answer: a registry that keeps failing for one
+        person (a source down for their record) does not stop everyone's run;
+        that person becomes a review case like any other.
+        """
+        first = list(dict.fromkeys(subjects))[: self.PROBES]
+        failures = [
+            failure
+            for failure in await asyncio.gather(
+                *(self._probe_one(subject, as_of) for subject in first)
+            )
+            if failure is not None
+        ]
+        if first and len(failures) == len(first):
+            raise CohortError(
+                f"the registry at {self.url} does not answer (still"
+                f" {failures[0].code or 'failing'} after every retry): check the"
+                " --registry URL and that the gateway or simulator is running,"
+                " then start the run again"
+            )
+
+    async def _probe_one(self, subject: str, as_of: date) -> RegistryUnavailable | None:
+        """None when the registry answered about `subject`, the failure when it
+        kept failing; a refusal stops the run at once."""
         try:
             await self.client.get_person(subject, as_of=as_of)
         except RegistryUnavailable as exc:
-            raise CohortError(
-                f"the registry at {self.url} does not answer (still {exc.code or 'failing'}"
-                " after every retry): check the --registry URL and that the"
-                " gateway or simulator is running, then start the run again"
-            ) from None
+            return exc
         except RegistryRefused as exc:
             raise CohortError(
                 f"the registry at {self.url} refused our requests (MAGDA code"
@@ -114,6 +136,7 @@ class RecordingRegistry:
             ) from None
         except (RegistryError, InvalidInsz):
             pass  # an answer about this subject: the registry itself is fine
+        return None
 
     def drain(self) -> list[dict]:
         rows, self._rows = self._rows, []

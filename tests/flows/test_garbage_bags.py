@@ -426,3 +426,31 @@ def test_a_run_is_refused_while_another_run_of_the_benefit_goes_on(
     assert not out.exists()
     assert holder.count(Run) == 1 and holder.count(Run, status="running") == 1
     holder.release_run_locks(going)
+
+
+def test_a_registry_failing_for_the_first_household_does_not_stop_the_run(
+    city, registry, tmp_path, database_url
+):
+    """The run checks the registry answers before it sends thousands of requests;
+    a source down for one person's record (here the cohort's first, whom the check
+    asks about) makes that household a review case, not a stopped run."""
+    from proactief.cohort import household_cohort
+
+    from .failing_proxy import failing_for
+
+    first = household_cohort(city)[0].subject
+    with failing_for(registry, first) as proxy:
+        summary = asyncio.run(
+            garbage_bags_flow(
+                city=str(city),
+                registry=proxy,
+                out=str(tmp_path / "out"),
+                year=YEAR,
+                as_of=JANUARY,
+                database=database_url,
+                send_letters=False,
+            )
+        )
+    assert sum(summary.outcomes.values()) == summary.households
+    case = Store(database_url).open_review_cases("garbage-bags", str(YEAR))[first]
+    assert "registry_failed" in case.reasons.split(",")
