@@ -24,7 +24,7 @@ JANUARY = date(2027, 1, 4)
 JUNE = date(2027, 6, 1)
 
 
-def _run(city, registry, out, database, as_of, year=YEAR):
+def _run(city, registry, out, database, as_of, year=YEAR, **options):
     return asyncio.run(
         garbage_bags_flow(
             city=str(city),
@@ -33,6 +33,7 @@ def _run(city, registry, out, database, as_of, year=YEAR):
             year=year,
             as_of=as_of,
             database=database,
+            **options,
         )
     )
 
@@ -358,16 +359,8 @@ def test_a_mistyped_number_in_the_register_is_a_review_case_not_a_crash(
     mistyped = number[:-1] + str((int(number[-1]) + 1) % 10)
     lines[1] = f"{mistyped};{rest}"
     (copy / "residents.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    summary = asyncio.run(
-        garbage_bags_flow(
-            city=str(copy),
-            registry=registry,
-            out=str(tmp_path / "out"),
-            year=YEAR,
-            as_of=JANUARY,
-            database=database_url,
-            send_letters=False,
-        )
+    summary = _run(
+        copy, registry, tmp_path / "out", database_url, JANUARY, send_letters=False
     )
     assert summary.reasons["national_number_invalid"] == 1
     assert sum(summary.outcomes.values()) == summary.households
@@ -440,16 +433,8 @@ def test_a_registry_failing_for_the_first_household_does_not_stop_the_run(
 
     first = household_cohort(city)[0].subject
     with failing_for(registry, first) as proxy:
-        summary = asyncio.run(
-            garbage_bags_flow(
-                city=str(city),
-                registry=proxy,
-                out=str(tmp_path / "out"),
-                year=YEAR,
-                as_of=JANUARY,
-                database=database_url,
-                send_letters=False,
-            )
+        summary = _run(
+            city, proxy, tmp_path / "out", database_url, JANUARY, send_letters=False
         )
     assert sum(summary.outcomes.values()) == summary.households
     case = Store(database_url).open_review_cases("garbage-bags", str(YEAR))[first]
