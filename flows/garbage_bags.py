@@ -312,7 +312,7 @@ async def garbage_bags_flow(
                 store_url=store_url,
             ) as gateway,
         ):
-            await gateway.probe([h.subject for h in cohort[: gateway.PROBES]], as_of)
+            await gateway.probe((h.subject for h in cohort), as_of)
             chunks = [todo[i : i + chunk_size] for i in range(0, len(todo), chunk_size)]
             gate = asyncio.Semaphore(parallel_chunks)
 

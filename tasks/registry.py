@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Self
@@ -96,17 +96,22 @@ class RecordingRegistry:
         if self._store is not None and len(self._rows) >= self.FLUSH_EVERY:
             self._store.record_consultations(self.drain())
 
-    async def probe(self, subjects: Sequence[str], as_of: date) -> None:
+    async def probe(self, subjects: Iterable[str], as_of: date) -> None:
         """A few look-ups before a run sends thousands: a registry that cannot be
         reached or refuses us stops the run with a message that says so, instead
         of turning every subject into a review case.
 
-        It asks about the first `PROBES` subjects at once, and is satisfied by
-        one answer: a registry that keeps failing for one
-        person (a source down for their record) does not stop everyone's run;
-        that person becomes a review case like any other.
+        It asks about the first `PROBES` different subjects at once, and is
+        satisfied by one answer: a registry that keeps failing for one person (a
+        source down for their record) does not stop everyone's run; that person
+        becomes a review case like any other.
         """
-        first = list(dict.fromkeys(subjects))[: self.PROBES]
+        first: list[str] = []  # read only as far as needed: a cohort can be long
+        for subject in subjects:
+            if subject not in first:
+                first.append(subject)
+                if len(first) == self.PROBES:
+                    break
         failures = [
             failure
             for failure in await asyncio.gather(
